@@ -1,0 +1,53 @@
+#!/bin/bash
+# Bring the working tree to "base + series" and print its path.
+#
+# usage: ci/tree.sh [SERIES [PATCH_DIR [FUZZ]]]   (default: ./series, ./patches, 0)
+#
+# The working tree ($CACHE/src/linux-<base>) is a copy of the pristine base
+# that only ever differs from it in files a series touched. Only files whose
+# content changes are rewritten, so an incremental build (and ccache, which
+# needs the same path) stays valid across series, resends and bisect steps.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+series=${1:-$TOP/series} pdir=${2:-$TOP/patches} fuzz=${3:-0}
+base=$("$TOP/ci/base.sh")
+tree=$CACHE/src/linux-$BASE
+applied=$CACHE/src/applied-$BASE
+
+if [ ! -f "$tree/.hmmwalk-files" ]; then
+	note "copying $base to $tree"
+	rm -rf "$tree"
+	mkdir -p "$CACHE/src"
+	cp -a "$base" "$tree"
+	chmod -R u+w "$tree"
+	rm -f "$tree/.hmmwalk-pristine"
+	: > "$tree/.hmmwalk-files"
+fi
+
+"$TOP/ci/apply.sh" "$base" "$series" "$pdir" "$applied" "$fuzz" >&2
+
+# Every file the previous or the new series touched gets the content it
+# must have now: patched, pristine, or none.
+sort -u "$tree/.hmmwalk-files" "$applied/files" | while read -r f; do
+	[ -n "$f" ] || continue
+	if [ -f "$applied/tree/$f" ]; then
+		want=$applied/tree/$f
+	elif [ -f "$base/$f" ] && ! grep -qxF "$f" "$applied/files"; then
+		want=$base/$f
+	elif [ -f "$base/$f" ] && [ ! -e "$applied/tree/$f" ]; then
+		want=	# deleted by the series
+	else
+		want=
+	fi
+	if [ -z "$want" ]; then
+		rm -f "$tree/$f"
+	elif ! cmp -s "$want" "$tree/$f"; then
+		mkdir -p "$tree/$(dirname "$f")"
+		cp "$want" "$tree/$f"
+		chmod u+w "$tree/$f"
+	fi
+done
+cp "$applied/files" "$tree/.hmmwalk-files"
+cp "$applied/apply.tsv" "$tree/.hmmwalk-applied"
+echo "$tree"

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Differential test of the unified walk: for random mixes of page states
+ * (seeded, the seed printed), hmm_range_fault(HMM_PFN_REQ_FAULT |
+ * HMM_PFN_REQ_MIGRATE) + migrate_hmm_range_setup() must collect what the two
+ * walk reference, hmm_range_fault(HMM_PFN_REQ_FAULT) then migrate_vma_setup(),
+ * collects on an identical copy, and leave the same state once restored.
+ */
+#include <linux/prandom.h>
+
+#include "hmm_kunit.h"
+
+#define NPAGES	64
+
+static const u32 hmm_diff_seeds[] = {
+	1, 2, 3, 5, 8, 13, 21, 34, 0x5eed, 0xdecade, 0xfeed, 0xc0ffee,
+};
+
+static void hmm_diff_seed_desc(const u32 *seed, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "seed %#x", *seed);
+}
+
+KUNIT_ARRAY_PARAM(hmm_diff_seeds, hmm_diff_seeds, hmm_diff_seed_desc);
+
+/* How a collected page relates to what was written at its address */
+static int hmm_diff_data(struct hmmk *ctx, unsigned long mpfn,
+			 unsigned long addr)
+{
+	struct page *page = migrate_pfn_to_page(mpfn);
+	u64 data;
+
+	if (!page)
+		return -1;
+	data = hmmk_data(ctx, page);
+	return data == hmmk_tag(ctx, addr) ? 1 : data ? 2 : 0;
+}
+
+/* The zero page and pte_none both mean "no data here" */
+static enum hmmk_pte hmm_diff_pte(struct hmmk *ctx, unsigned long addr)
+{
+	enum hmmk_pte pte = hmmk_pte(ctx, addr);
+
+	return pte == HMMK_PTE_ZERO ? HMMK_PTE_NONE : pte;
+}
+
+static void hmm_diff_collect(struct hmmk *ctx, unsigned long addr,
+			     struct migrate_vma *m, bool unified)
+{
+	unsigned long select = MIGRATE_VMA_SELECT_SYSTEM |
+			       MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+	struct kunit *test = ctx->test;
+	struct hmm_range range;
+	unsigned long i;
+	int ret = 0;
+
+	hmmk_migrate_init(ctx, m, addr, NPAGES, select);
+	if (unified) {
+		hmmk_range_init(ctx, &range, addr, NPAGES,
+				HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+		range.migrate = m;
+		HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
+	}
+	/*
+	 * The reference faults one page per call: a range wide call faults
+	 * every page from the first one that needs it to the end of its PMD,
+	 * migrating our own device pages back to RAM on the way.
+	 */
+	for (i = 0; !unified && i < NPAGES; i++) {
+		hmmk_range_init(ctx, &range, addr + i * PAGE_SIZE, 1,
+				HMM_PFN_REQ_FAULT);
+		HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
+	}
+
+	mmap_read_lock(ctx->mm);
+	if (unified) {
+		migrate_hmm_range_setup(&range);
+	} else {
+		m->vma = vma_lookup(ctx->mm, addr);
+		ret = migrate_vma_setup(m);
+	}
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, ret, 0);
+}
+
+static void hmm_diff_random_states(struct kunit *test)
+{
+	const u32 *seed = test->param_value;
+	enum hmmk_state states[NPAGES];
+	struct hmmk *ctx = hmmk_init(test);
+	struct migrate_vma ref, uni;
+	struct rnd_state rnd;
+	unsigned long a, b, i;
+	int nstates = HMMK_FREED + 1;
+
+	if (IS_ENABLED(CONFIG_DEVICE_PRIVATE)) {
+		KUNIT_ASSERT_EQ(test, hmmk_dev_init(ctx), 0);
+		nstates = HMMK_NR_STATES;
+	}
+	prandom_seed_state(&rnd, *seed);
+	for (i = 0; i < NPAGES; i++)
+		states[i] = prandom_u32_state(&rnd) % nstates;
+	kunit_info(test, "seed %#x, %d states", *seed, nstates);
+
+	a = hmmk_map_anon(ctx, NPAGES);
+	b = hmmk_map_anon(ctx, NPAGES);
+	hmmk_set_states(ctx, a, states, NPAGES);
+	hmmk_set_states(ctx, b, states, NPAGES);
+
+	hmm_diff_collect(ctx, a, &ref, false);
+	hmm_diff_collect(ctx, b, &uni, true);
+
+	KUNIT_EXPECT_EQ(test, uni.npages, ref.npages);
+	KUNIT_EXPECT_EQ(test, uni.cpages, ref.cpages);
+	for (i = 0; i < NPAGES; i++) {
+		unsigned long pa = a + i * PAGE_SIZE, pb = b + i * PAGE_SIZE;
+		struct page *rp = migrate_pfn_to_page(ref.src[i]);
+		struct page *up = migrate_pfn_to_page(uni.src[i]);
+
+		KUNIT_EXPECT_EQ_MSG(test,
+				    uni.src[i] & (BIT(MIGRATE_PFN_SHIFT) - 1),
+				    ref.src[i] & (BIT(MIGRATE_PFN_SHIFT) - 1),
+				    "page %lu (%s): src flags", i,
+				    hmmk_state_name(states[i]));
+		KUNIT_EXPECT_EQ_MSG(test, hmm_diff_data(ctx, uni.src[i], pb),
+				    hmm_diff_data(ctx, ref.src[i], pa),
+				    "page %lu (%s): data", i,
+				    hmmk_state_name(states[i]));
+		KUNIT_EXPECT_EQ_MSG(test, up && is_device_private_page(up),
+				    rp && is_device_private_page(rp),
+				    "page %lu (%s): device page", i,
+				    hmmk_state_name(states[i]));
+		KUNIT_EXPECT_EQ_MSG(test, hmm_diff_pte(ctx, pb),
+				    hmm_diff_pte(ctx, pa),
+				    "page %lu (%s): page table once prepared",
+				    i, hmmk_state_name(states[i]));
+	}
+
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&ref);
+	hmmk_restore(&uni);
+	mmap_read_unlock(ctx->mm);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmm_diff_pte(ctx, b + i * PAGE_SIZE),
+				    hmm_diff_pte(ctx, a + i * PAGE_SIZE),
+				    "page %lu (%s): page table once restored",
+				    i, hmmk_state_name(states[i]));
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, a, NPAGES);
+	hmmk_unmap(ctx, b, NPAGES);
+}
+
+static struct kunit_case hmm_diff_test_cases[] = {
+	KUNIT_CASE_PARAM(hmm_diff_random_states, hmm_diff_seeds_gen_params),
+	{}
+};
+
+static struct kunit_suite hmm_diff_test_suite = {
+	.name = "hmm_diff",
+	.test_cases = hmm_diff_test_cases,
+};
+kunit_test_suite(hmm_diff_test_suite);

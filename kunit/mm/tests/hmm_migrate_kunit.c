@@ -1,0 +1,926 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the migrate-prepare walk: hmm_range_fault() with
+ * HMM_PFN_REQ_MIGRATE followed by migrate_hmm_range_setup(), and
+ * migrate_vma_setup() with MIGRATE_VMA_FAULT.
+ */
+#include <linux/mm.h>
+#include <linux/huge_mm.h>
+#include <linux/ktime.h>
+#include <linux/mman.h>
+#include <linux/shmem_fs.h>
+
+#include "hmm_kunit.h"
+
+#define NPAGES	8
+
+/* The two entry points of the unified walk */
+enum hmmk_via {
+	VIA_HMM,	/* hmm_range_fault() + migrate_hmm_range_setup() */
+	VIA_VMA,	/* migrate_vma_setup() with MIGRATE_VMA_FAULT */
+};
+
+static const enum hmmk_via hmmk_vias[] = { VIA_HMM, VIA_VMA };
+
+static void hmmk_via_desc(const enum hmmk_via *via, char *desc)
+{
+	strscpy(desc, *via == VIA_HMM ? "hmm_range_fault" :
+		"migrate_vma_setup", KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(hmmk_vias, hmmk_vias, hmmk_via_desc);
+
+struct hmmk_prep {
+	enum hmmk_via via;
+	struct hmm_range range;
+	struct migrate_vma migrate;
+};
+
+/*
+ * Prepare [addr, addr + npages pages) with the walk under test: @req are the
+ * hmm request flags (VIA_VMA always faults for read), @select the
+ * MIGRATE_VMA_SELECT_* flags. The mmap lock is held from the walk to the
+ * end of the setup, as a driver holds it.
+ */
+static int hmmk_prepare(struct hmmk *ctx, struct hmmk_prep *p,
+			enum hmmk_via via, unsigned long addr,
+			unsigned long npages, unsigned long req,
+			unsigned long select)
+{
+	int tries = 16;
+	int ret;
+
+	p->via = via;
+	hmmk_migrate_init(ctx, &p->migrate, addr, npages, select);
+	if (via == VIA_VMA) {
+		p->migrate.flags |= MIGRATE_VMA_FAULT;
+		mmap_read_lock(ctx->mm);
+		p->migrate.vma = vma_lookup(ctx->mm, addr);
+		ret = migrate_vma_setup(&p->migrate);
+		mmap_read_unlock(ctx->mm);
+		return ret;
+	}
+
+	hmmk_range_init(ctx, &p->range, addr, npages,
+			req | HMM_PFN_REQ_MIGRATE);
+	p->range.migrate = &p->migrate;
+	do {
+		p->range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+		mmap_read_lock(ctx->mm);
+		ret = hmm_range_fault(&p->range);
+		if (!ret)
+			migrate_hmm_range_setup(&p->range);
+		mmap_read_unlock(ctx->mm);
+	} while (ret == -EBUSY && --tries);
+	return ret;
+}
+
+static void hmmk_prep_restore(struct hmmk *ctx, struct hmmk_prep *p)
+{
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&p->migrate);
+	mmap_read_unlock(ctx->mm);
+}
+
+static unsigned long hmmk_src_of(struct page *page, bool write)
+{
+	return migrate_pfn(page_to_pfn(page)) | MIGRATE_PFN_MIGRATE |
+	       (write ? MIGRATE_PFN_WRITE : 0);
+}
+
+/* The flags a test compares in an hmm pfn: not the pfn, not the order */
+#define HMMK_FLAGS	(HMM_PFN_VALID | HMM_PFN_WRITE | HMM_PFN_ERROR | \
+			 HMM_PFN_MIGRATE | HMM_PFN_COMPOUND)
+
+/* Written pages: each one replaced by a migration entry, then put back */
+static void hmm_migrate_present(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.npages, NPAGES);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    hmmk_src_of(snap->p[i].page, true),
+				    "page %lu", i);
+		if (*via == VIA_HMM)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    p.range.hmm_pfns[i] & HMMK_FLAGS,
+					    HMM_PFN_VALID | HMM_PFN_WRITE |
+					    HMM_PFN_MIGRATE, "page %lu", i);
+	}
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_MIGRATION), NPAGES);
+	KUNIT_EXPECT_GE(test, ctx->counts.own_migrate, 1);
+
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+}
+
+/*
+ * Nothing to copy: never touched, freed, or the zero page. Each is prepared
+ * as a hole (no pfn, not valid) without a fault, and its PTE stays as it is.
+ */
+static void hmm_migrate_holes(struct kunit *test)
+{
+	static const enum hmmk_state states[NPAGES] = {
+		HMMK_NONE, HMMK_FREED, HMMK_ZERO, HMMK_NONE,
+		HMMK_ZERO, HMMK_FREED, HMMK_NONE, HMMK_ZERO,
+	};
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_set_states(ctx, addr, states, NPAGES);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		enum hmmk_pte want = states[i] == HMMK_ZERO ? HMMK_PTE_ZERO :
+				     HMMK_PTE_NONE;
+
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], MIGRATE_PFN_MIGRATE,
+				    "page %lu (%s)", i,
+				    hmmk_state_name(states[i]));
+		if (*via == VIA_HMM)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    p.range.hmm_pfns[i] & ~HMM_PFN_FLAGS,
+					    0, "page %lu: a hole has no pfn", i);
+		if (*via == VIA_HMM)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    p.range.hmm_pfns[i] & HMMK_FLAGS,
+					    HMM_PFN_MIGRATE,
+					    "page %lu (%s): a hole is not valid",
+					    i, hmmk_state_name(states[i]));
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, addr + i * PAGE_SIZE),
+				    want, "page %lu faulted", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_balanced(ctx);
+}
+
+struct hmm_big_case {
+	const char *desc;
+	enum hmmk_via via;
+	bool thp;
+};
+
+static const struct hmm_big_case hmm_big_cases[] = {
+	{ "hmm_range_fault, 4k pages", VIA_HMM, false },
+	{ "migrate_vma_setup, 4k pages", VIA_VMA, false },
+	{ "hmm_range_fault, THPs", VIA_HMM, true },
+	{ "migrate_vma_setup, THPs", VIA_VMA, true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(hmm_big_cases, hmm_big_cases, desc);
+
+/*
+ * 4 MiB written then freed with MADV_DONTNEED: all 1024 pages are prepared,
+ * and nothing is left behind once the migration is finalized.
+ */
+static void hmm_migrate_dontneed_4m(struct kunit *test)
+{
+	const struct hmm_big_case *c = test->param_value;
+	const unsigned long npages = SZ_4M >> PAGE_SHIFT;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long addr, i, pages = 0;
+	unsigned long select = MIGRATE_VMA_SELECT_SYSTEM;
+	struct hmmk_prep p;
+
+	if (c->thp) {
+		HMMK_SKIP_UNLESS(test, thp_migration_supported(),
+				 "THP migration");
+		addr = hmmk_map_thp(ctx, SZ_4M / PMD_SIZE);
+		select |= MIGRATE_VMA_SELECT_COMPOUND;
+	} else {
+		addr = hmmk_map_anon(ctx, npages);
+	}
+	hmmk_write(ctx, addr, npages);
+	hmmk_dontneed(ctx, addr, npages);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, c->via, addr, npages,
+					   HMM_PFN_REQ_FAULT, select), 0);
+	for (i = 0; i < npages; i++) {
+		if (p.migrate.src[i] & MIGRATE_PFN_COMPOUND)
+			pages += PMD_SIZE >> PAGE_SHIFT;
+		else if (p.migrate.src[i] & MIGRATE_PFN_MIGRATE)
+			pages++;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, pages, npages, "pages prepared");
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, npages,
+					     HMMK_PTE_MIGRATION), 0);
+
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, npages,
+						 HMMK_PTE_MIGRATION), 0,
+			    "migration entries left: the CPU would wait forever");
+	for (i = 0; i < npages; i += 97)
+		KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + i * PAGE_SIZE), 0);
+	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * Read-only file pages of a private mapping: HMM_PFN_REQ_WRITE breaks COW in
+ * the walk, and the new anonymous pages are prepared writable.
+ */
+static void hmm_migrate_write_fault(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	addr = hmmk_map_shmem(ctx, NPAGES, false);
+	hmmk_read(ctx, addr, NPAGES);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT |
+					   HMM_PFN_REQ_WRITE,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		struct page *page = migrate_pfn_to_page(p.migrate.src[i]);
+
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE |
+				    HMM_PFN_MIGRATE, "page %lu", i);
+		KUNIT_EXPECT_TRUE_MSG(test, p.migrate.src[i] & MIGRATE_PFN_WRITE,
+				      "page %lu", i);
+		KUNIT_EXPECT_TRUE_MSG(test, page && folio_test_anon(page_folio(page)),
+				      "page %lu is not the COW copy", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_PRESENT), NPAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+/* File pages in the page cache but not mapped: faulted in, then prepared */
+static void hmm_migrate_file_unmapped(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	addr = hmmk_map_shmem(ctx, NPAGES, true);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	hmmk_dontneed(ctx, addr, NPAGES);
+	KUNIT_ASSERT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES, HMMK_PTE_NONE),
+			NPAGES);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_PTR_EQ_MSG(test,
+					migrate_pfn_to_page(p.migrate.src[i]),
+					snap->p[i].page, "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_MIGRATION), 0);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				hmmk_tag(ctx, addr + i * PAGE_SIZE));
+	hmmk_expect_balanced(ctx);
+
+	/* Without a fault request, nothing there can be prepared */
+	hmmk_dontneed(ctx, addr, NPAGES);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES, HMMK_PTE_NONE),
+			NPAGES);
+}
+
+/*
+ * A migration entry of someone else's migration: with a fault request the
+ * walk waits until it goes away, then prepares the page.
+ */
+static void hmm_migrate_waits_for_entry(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_held *held;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	held = hmmk_hold(ctx, addr + 2 * PAGE_SIZE, 2);
+	hmmk_release_after(held, 100);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, hmmk_released(held),
+			      "returned before the migration entry went away");
+	hmmk_release_wait(held);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, migrate_pfn_to_page(p.migrate.src[i]),
+				      "page %lu not prepared", i);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_PRESENT), NPAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+/* Without a fault request a migration entry is skipped, not waited for */
+static void hmm_migrate_skips_entry(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_held *held;
+	struct hmmk_prep p;
+	unsigned long addr;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	held = hmmk_hold(ctx, addr, 1);
+	hmmk_release_after(held, 2000);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_FALSE(test, hmmk_released(held));
+	KUNIT_EXPECT_EQ(test, p.range.hmm_pfns[0] & HMMK_FLAGS, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.src[0], 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 1);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_release_wait(held);
+	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * A fault that fails after pages were prepared (here: a shmem file shorter
+ * than its mapping, SIGBUS past its end): everything is put back.
+ */
+static void hmm_migrate_rollback_sigbus(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	struct file *file;
+	unsigned long addr;
+
+	file = shmem_file_setup("hmmk-short", 2 * PAGE_SIZE, mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	addr = kunit_vm_mmap(test, file, 0, NPAGES * PAGE_SIZE,
+			     PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	fput(file);
+	HMMK_ASSERT_ADDR(test, addr);
+	hmmk_write(ctx, addr, 2);
+	snap = hmmk_snapshot(ctx, addr, 2);
+
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), -EFAULT);
+	hmmk_expect_restored(ctx, snap);
+}
+
+/* The same with -EPERM: a write asked for in a read-only VMA */
+static void hmm_migrate_rollback_eperm(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	struct file *file;
+	unsigned long rw, addr;
+
+	/* Read-only file pages, written through another mapping */
+	file = shmem_file_setup("hmmk-ro", NPAGES * PAGE_SIZE, mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	rw = kunit_vm_mmap(test, file, 0, NPAGES * PAGE_SIZE,
+			   PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	addr = kunit_vm_mmap(test, file, 0, NPAGES * PAGE_SIZE, PROT_READ,
+			     MAP_SHARED, 0);
+	fput(file);
+	HMMK_ASSERT_ADDR(test, rw);
+	HMMK_ASSERT_ADDR(test, addr);
+	hmmk_write(ctx, rw, NPAGES);
+	hmmk_read(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+
+	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &p.range, addr, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+	p.range.migrate = &p.migrate;
+	p.range.pfn_flags_mask = HMM_PFN_REQ_WRITE;
+	p.range.hmm_pfns[NPAGES - 1] = HMM_PFN_REQ_WRITE;
+	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &p.range), -EPERM);
+	hmmk_expect_restored(ctx, snap);
+}
+
+struct hmm_bad_case {
+	const char *desc;
+	long start;		/* pages from the mapping */
+	long npages;
+	long offset;		/* bytes added to start */
+	bool no_migrate;
+	bool other_owner;
+	bool two_vmas;
+};
+
+static const struct hmm_bad_case hmm_bad_cases[] = {
+	{ "no range->migrate", 0, NPAGES, 0, .no_migrate = true },
+	{ "unaligned start", 0, NPAGES, 8 },
+	{ "empty range", 0, 0 },
+	{ "beyond the VMA", 2, NPAGES },
+	{ "two VMAs", 0, NPAGES, .two_vmas = true },
+	{ "owner differs from pgmap_owner", 0, NPAGES, .other_owner = true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(hmm_bad_cases, hmm_bad_cases, desc);
+
+/* Refused with -EINVAL before any page is touched */
+static void hmm_migrate_bad_args(struct kunit *test)
+{
+	const struct hmm_bad_case *c = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, start;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	if (c->two_vmas)
+		hmmk_map_fixed(ctx, addr + PAGE_SIZE * NPAGES / 2, NPAGES / 2,
+			       PROT_READ | PROT_WRITE | PROT_EXEC);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+
+	start = addr + c->start * PAGE_SIZE + c->offset;
+	hmmk_migrate_init(ctx, &p.migrate, start, NPAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &p.range, start, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+	p.range.end = start + c->npages * PAGE_SIZE;
+	p.range.migrate = c->no_migrate ? NULL : &p.migrate;
+	if (c->other_owner)
+		p.range.dev_private_owner = &p;
+
+	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &p.range), -EINVAL);
+	hmmk_expect_restored(ctx, snap);
+}
+
+/* Without a notifier the range's migrate->vma names the mm */
+static void hmm_migrate_null_notifier(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr;
+	int ret;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &p.range, addr, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+	p.range.migrate = &p.migrate;
+	p.range.notifier = NULL;
+
+	mmap_read_lock(ctx->mm);
+	ret = hmm_range_fault(&p.range);
+	mmap_read_unlock(ctx->mm);
+	HMMK_EXPECT_RET(test, ret, -EINVAL);
+	hmmk_expect_restored(ctx, snap);
+
+	mmap_read_lock(ctx->mm);
+	p.migrate.vma = vma_lookup(ctx->mm, addr);
+	ret = hmm_range_fault(&p.range);
+	if (!ret)
+		migrate_hmm_range_setup(&p.range);
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+}
+
+/* A stale notifier sequence: -EBUSY with nothing prepared, then a retry */
+static void hmm_migrate_ebusy(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr;
+	int ret;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &p.range, addr, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+	p.range.migrate = &p.migrate;
+	p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+	hmmk_dontneed(ctx, addr, 1);
+	hmmk_write(ctx, addr, 1);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+
+	mmap_read_lock(ctx->mm);
+	ret = hmm_range_fault(&p.range);
+	mmap_read_unlock(ctx->mm);
+	HMMK_EXPECT_RET(test, ret, -EBUSY);
+	hmmk_expect_restored(ctx, snap);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+}
+
+/*
+ * Our MMU_NOTIFY_MIGRATE invalidation, with pgmap_owner as owner, brackets
+ * the PTE changes and is ended before any fault: a driver's fault path may
+ * wait for the invalidations of the range to end. The faults here (COW
+ * breaks) start invalidations of their own.
+ */
+static void hmm_migrate_notifier(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	unsigned long addr;
+
+	addr = hmmk_map_shmem(ctx, NPAGES, false);
+	hmmk_read(ctx, addr, NPAGES);
+	ctx->counts = (struct hmmk_counts){};
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT |
+					   HMM_PFN_REQ_WRITE,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	KUNIT_EXPECT_GE(test, ctx->counts.own_migrate, 1);
+	KUNIT_EXPECT_GT(test, ctx->counts.starts, ctx->counts.own_migrate);
+	KUNIT_EXPECT_EQ_MSG(test, ctx->counts.nested_in_own, 0,
+			    "invalidations started inside ours: a fault ran in it");
+	hmmk_expect_balanced(ctx);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_balanced(ctx);
+}
+
+/* migrate_vma_setup() without MIGRATE_VMA_FAULT: 7.2.8's behaviour */
+static void hmm_migrate_plain_setup(struct kunit *test)
+{
+	static const enum hmmk_state states[NPAGES] = {
+		HMMK_ANON, HMMK_NONE, HMMK_ZERO, HMMK_FREED,
+		HMMK_ANON, HMMK_ANON, HMMK_NONE, HMMK_ZERO,
+	};
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct migrate_vma m;
+	unsigned long addr, file, i;
+	int ret;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_set_states(ctx, addr, states, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	hmmk_migrate_init(ctx, &m, addr, NPAGES, MIGRATE_VMA_SELECT_SYSTEM);
+	mmap_read_lock(ctx->mm);
+	m.vma = vma_lookup(ctx->mm, addr);
+	ret = migrate_vma_setup(&m);
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, m.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, m.src[i], states[i] == HMMK_ANON ?
+				    hmmk_src_of(snap->p[i].page, true) :
+				    MIGRATE_PFN_MIGRATE, "page %lu", i);
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&m);
+	mmap_read_unlock(ctx->mm);
+	hmmk_expect_restored(ctx, snap);
+
+	/* Unmapped file pages are neither faulted nor collected */
+	file = hmmk_map_shmem(ctx, NPAGES, true);
+	hmmk_write(ctx, file, NPAGES);
+	hmmk_dontneed(ctx, file, NPAGES);
+	hmmk_migrate_init(ctx, &m, file, NPAGES, MIGRATE_VMA_SELECT_SYSTEM);
+	mmap_read_lock(ctx->mm);
+	m.vma = vma_lookup(ctx->mm, file);
+	ret = migrate_vma_setup(&m);
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, m.cpages, 0);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, file, NPAGES, HMMK_PTE_NONE),
+			NPAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+static void hmmk_need_device(struct hmmk *ctx)
+{
+	HMMK_SKIP_UNLESS(ctx->test, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
+			 "CONFIG_DEVICE_PRIVATE");
+	KUNIT_ASSERT_EQ(ctx->test, hmmk_dev_init(ctx), 0);
+}
+
+/*
+ * Our own device pages: prepared with MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+ * else reported as they are, never faulted back.
+ */
+static void hmm_migrate_device_own(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->dev, addr, NPAGES, false);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    hmmk_src_of(snap->p[i].page, true),
+				    "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; *via == VIA_HMM && i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE,
+				    "page %lu", i);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_DEVICE), NPAGES);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+/* Another owner's device pages: faulted back to RAM, then prepared */
+static void hmm_migrate_device_foreign(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->foreign, addr, NPAGES, false);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		struct page *page = migrate_pfn_to_page(p.migrate.src[i]);
+
+		KUNIT_EXPECT_TRUE_MSG(test, page && !is_zone_device_page(page),
+				      "page %lu not faulted back", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				hmmk_tag(ctx, addr + i * PAGE_SIZE));
+	hmmk_expect_balanced(ctx);
+
+	/* Without a fault request they stay where they are */
+	hmmk_to_device(ctx, ctx->foreign, addr, NPAGES, false);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_DEVICE), NPAGES);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+static void hmmk_need_thp(struct kunit *test)
+{
+	HMMK_SKIP_UNLESS(test, thp_migration_supported(), "THP migration");
+}
+
+struct hmm_thp_case {
+	const char *desc;
+	enum hmmk_via via;
+	bool compound;
+	long first, npages;	/* the range, in pages from the THP */
+};
+
+static const struct hmm_thp_case hmm_thp_cases[] = {
+	{ "hmm_range_fault, compound", VIA_HMM, true, 0, 512 },
+	{ "migrate_vma_setup, compound", VIA_VMA, true, 0, 512 },
+	{ "hmm_range_fault, split", VIA_HMM, false, 0, 512 },
+	{ "migrate_vma_setup, split", VIA_VMA, false, 0, 512 },
+	{ "hmm_range_fault, range inside", VIA_HMM, true, 100, 8 },
+	{ "migrate_vma_setup, range inside", VIA_VMA, true, 100, 8 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(hmm_thp_cases, hmm_thp_cases, desc);
+
+/*
+ * A PMD mapped THP: one unit with MIGRATE_VMA_SELECT_COMPOUND and a range
+ * covering it, else split and prepared page by page.
+ */
+static void hmm_migrate_thp(struct kunit *test)
+{
+	const struct hmm_thp_case *c = test->param_value;
+	unsigned long select = MIGRATE_VMA_SELECT_SYSTEM;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long addr, start, i;
+	bool compound;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	if (c->compound)
+		select |= MIGRATE_VMA_SELECT_COMPOUND;
+	compound = c->compound && c->npages == HMMK_PMD_PAGES;
+	start = addr + c->first * PAGE_SIZE;
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, c->via, start, c->npages,
+					   HMM_PFN_REQ_FAULT, select), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, compound ? 1 : c->npages);
+	KUNIT_EXPECT_TRUE(test, p.migrate.src[0] & MIGRATE_PFN_MIGRATE);
+	KUNIT_EXPECT_EQ(test, !!(p.migrate.src[0] & MIGRATE_PFN_COMPOUND),
+			compound);
+	for (i = 1; i < c->npages; i++)
+		KUNIT_EXPECT_EQ_MSG(test, !!p.migrate.src[i], !compound,
+				    "src[%lu] = %#lx", i, p.migrate.src[i]);
+	for (i = 0; c->via == VIA_HMM && i < c->npages; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE |
+				    HMM_PFN_MIGRATE |
+				    (compound ? HMM_PFN_COMPOUND : 0),
+				    "page %lu", i);
+	KUNIT_EXPECT_EQ(test, hmmk_pmd_mapped(ctx, addr), compound);
+
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+					     HMMK_PTE_MIGRATION), 0);
+	for (i = 0; i < HMMK_PMD_PAGES; i += 37)
+		KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				hmmk_tag(ctx, addr + i * PAGE_SIZE));
+	hmmk_expect_balanced(ctx);
+}
+
+/* The huge zero page: holes, one unit or page by page; never faulted */
+static void hmm_migrate_huge_zero(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_read(ctx, addr, 1);
+	HMMK_SKIP_UNLESS(test, hmmk_pte(ctx, addr) == HMMK_PTE_ZERO &&
+			 hmmk_pmd_mapped(ctx, addr), "the huge zero page");
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
+	KUNIT_EXPECT_EQ(test, p.migrate.src[0],
+			MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND);
+	hmmk_prep_restore(ctx, &p);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, 16,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 16);
+	for (i = 0; i < 16; i++)
+		KUNIT_EXPECT_EQ(test, p.migrate.src[i], MIGRATE_PFN_MIGRATE);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_balanced(ctx);
+}
+
+/* A THP mapped by PTEs (its PMD split by a partial MADV_DONTNEED) */
+static void hmm_migrate_pte_mapped_thp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long addr, n = HMMK_PMD_PAGES - 1;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	hmmk_dontneed(ctx, addr + n * PAGE_SIZE, 1);
+	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_ASSERT_TRUE(test, folio_test_large(page_folio(hmmk_page(ctx,
+								     addr))));
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	hmmk_prep_restore(ctx, &p);
+	snap = hmmk_snapshot(ctx, addr, n);
+	KUNIT_EXPECT_FALSE(test, folio_test_large(page_folio(snap->p[0].page)));
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + 7 * PAGE_SIZE),
+			hmmk_tag(ctx, addr + 7 * PAGE_SIZE));
+	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * A device private THP of ours: one unit with MIGRATE_VMA_SELECT_COMPOUND,
+ * else split. Neither may loop forever.
+ */
+static void hmm_migrate_device_thp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long addr, select;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	hmmk_need_device(ctx);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	hmmk_to_device(ctx, ctx->dev, addr, HMMK_PMD_PAGES, true);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+
+	select = MIGRATE_VMA_SELECT_DEVICE_PRIVATE | MIGRATE_VMA_SELECT_COMPOUND;
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT, select), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
+	KUNIT_EXPECT_TRUE(test, p.migrate.src[0] & MIGRATE_PFN_COMPOUND);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+
+	select = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT, select), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, HMMK_PMD_PAGES);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
+}
+
+static struct kunit_case hmm_migrate_test_cases[] = {
+	KUNIT_CASE_PARAM(hmm_migrate_present, hmmk_vias_gen_params),
+	KUNIT_CASE_PARAM(hmm_migrate_holes, hmmk_vias_gen_params),
+	KUNIT_CASE_PARAM(hmm_migrate_dontneed_4m, hmm_big_cases_gen_params),
+	KUNIT_CASE(hmm_migrate_write_fault),
+	KUNIT_CASE_PARAM(hmm_migrate_file_unmapped, hmmk_vias_gen_params),
+	KUNIT_CASE_PARAM(hmm_migrate_waits_for_entry, hmmk_vias_gen_params),
+	KUNIT_CASE(hmm_migrate_skips_entry),
+	KUNIT_CASE_PARAM(hmm_migrate_rollback_sigbus, hmmk_vias_gen_params),
+	KUNIT_CASE(hmm_migrate_rollback_eperm),
+	KUNIT_CASE_PARAM(hmm_migrate_bad_args, hmm_bad_cases_gen_params),
+	KUNIT_CASE(hmm_migrate_ebusy),
+	KUNIT_CASE(hmm_migrate_notifier),
+	KUNIT_CASE(hmm_migrate_plain_setup),
+	KUNIT_CASE_PARAM(hmm_migrate_device_own, hmmk_vias_gen_params),
+	KUNIT_CASE_PARAM(hmm_migrate_device_foreign, hmmk_vias_gen_params),
+	KUNIT_CASE_PARAM(hmm_migrate_thp, hmm_thp_cases_gen_params),
+	KUNIT_CASE_PARAM(hmm_migrate_huge_zero, hmmk_vias_gen_params),
+	KUNIT_CASE_PARAM(hmm_migrate_pte_mapped_thp, hmmk_vias_gen_params),
+	KUNIT_CASE_PARAM(hmm_migrate_device_thp, hmmk_vias_gen_params),
+	/* Last: an implementation that dereferences NULL crashes here */
+	KUNIT_CASE(hmm_migrate_null_notifier),
+	{}
+};
+
+static struct kunit_suite hmm_migrate_test_suite = {
+	.name = "hmm_migrate",
+	.test_cases = hmm_migrate_test_cases,
+};
+kunit_test_suite(hmm_migrate_test_suite);
