@@ -9,12 +9,13 @@
 # is kept: a wrong or truncated download is deleted and reported.
 set -euo pipefail
 
+die() { echo "fetch-base: error: $*" >&2; exit 1; }
+
+[ $# -eq 4 ] || die "usage: ci/fetch-base.sh VERSION DEBVERSION SHA256 DESTDIR"
 ver=$1 debver=$2 sum=$3 dest=$4
 tarball=linux_${ver}.orig.tar.xz
 mkdir -p "$dest"
 out=$dest/$tarball
-
-die() { echo "fetch-base: error: $*" >&2; exit 1; }
 
 verify() {
 	local got
@@ -44,12 +45,15 @@ mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
 echo "deb-src [trusted=yes] $mirror unstable main" > "$work/sources.list"
 opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
       -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache"
-      -o APT::Sandbox::User=root -o Acquire::Retries=3)
+      -o APT::Sandbox::User=root -o Acquire::Retries=3
+      -o Acquire::http::Timeout=10 -o Acquire::https::Timeout=10)
 
 echo "fetch-base: downloading $tarball (linux=$debver) from $mirror unstable"
-apt-get "${opts[@]}" -qq update >"$work/update.log" 2>&1 || {
+# apt-get update exits 0 when it could not fetch an index: check for it too
+{ apt-get "${opts[@]}" -qq update >"$work/update.log" 2>&1 &&
+	compgen -G "$work/lists/*_Sources*" >/dev/null; } || {
 	cat "$work/update.log" >&2
-	die "apt-get update of $mirror unstable failed (no network or mirror down?); fix the network or place $tarball in $dest"
+	die "apt-get update of $mirror unstable failed (no network or mirror down?); fix the network, set MIRROR=<url> to a Debian mirror that works, or place $tarball in $dest"
 }
 (cd "$work" && apt-get "${opts[@]}" -q source --download-only --tar-only "linux=$debver") \
 	>"$work/source.log" 2>&1 || {

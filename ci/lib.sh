@@ -32,3 +32,47 @@ is_kernel_tree() {
 kernel_version() {
 	make -s -C "$1" kernelversion 2>/dev/null
 }
+
+# The patch names of a quilt series file (comments and -pN options dropped).
+series_patches() {
+	sed -e 's/#.*//' "$1" | awk 'NF { print $1 }'
+}
+
+# Paths a patch touches (-p1), from its ---/+++ lines. An absolute path is
+# kept whole: -p1 would quietly make "/etc/x" into "etc/x".
+touched() {
+	awk '/^(---|\+\+\+) / {
+		p = $2; sub(/\t.*/, "", p)
+		if (p == "/dev/null") next
+		if (p !~ /^\//) sub(/^[^\/]*\//, "", p)
+		print p }' "$1" | sort -u
+}
+
+# Why PATCH cannot be applied to a tree, if it cannot be (else nothing).
+patch_problem() {
+	local outside
+	outside=$(touched "$1" | grep -E '(^/|(^|/)\.\.(/|$))' || true)
+	if [ -n "$outside" ]; then
+		echo "touches a path outside the source tree: $(echo $outside)"
+	elif ! grep -qE '^(---|\+\+\+) ' "$1"; then
+		echo "not a patch: no diff in it"
+	fi
+}
+
+# rejects LOG PATCH: what a failed 'quilt push' of PATCH rejected, from its
+# log: each failed hunk by its file and @@ header, or patch's complaint.
+rejects() {
+	awk -v pf="$2" -v hunk="$TOP/ci/hunk.awk" '
+		/^patching file / { file = $3 }
+		/^Hunk #[0-9]+ FAILED/ {
+			n = substr($2, 2)
+			cmd = "awk -v f=\"" file "\" -v n=" n " -f \"" hunk "\" \"" pf "\""
+			cmd | getline h; close(cmd)
+			printf "%s%s hunk #%d %s", sep, file, n, h; sep = "; " }
+		/can.t find file to patch/ { missing = 1 }
+		missing && /^\|\+\+\+ / {
+			p = $2; sub(/\t.*/, "", p); sub(/^[^\/]*\//, "", p)
+			printf "%s%s is missing", sep, p; sep = "; "; missing = 0 }
+		/Only garbage|malformed patch|unexpectedly ends|unexpected end of file/ {
+			sub(/^patch: \*+ /, ""); printf "%s%s", sep, $0; sep = "; " }' "$1"
+}

@@ -14,6 +14,24 @@
 
 #include "hmm_kunit.h"
 
+void hmmk_migrate_init(struct hmmk *ctx, struct migrate_vma *migrate,
+		       unsigned long addr, unsigned long npages,
+		       unsigned long flags)
+{
+	*migrate = (struct migrate_vma) {
+		.start = addr,
+		.end = addr + (npages << PAGE_SHIFT),
+		.pgmap_owner = hmmk_owner(ctx),
+		.flags = flags,
+	};
+	migrate->src = kunit_kcalloc(ctx->test, npages, sizeof(unsigned long),
+				     GFP_KERNEL);
+	migrate->dst = kunit_kcalloc(ctx->test, npages, sizeof(unsigned long),
+				     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(ctx->test, migrate->src);
+	KUNIT_ASSERT_NOT_NULL(ctx->test, migrate->dst);
+}
+
 /* Put every prepared page back: finalize with no destination page */
 void hmmk_restore(struct migrate_vma *migrate)
 {

@@ -360,24 +360,6 @@ void hmmk_range_init(struct hmmk *ctx, struct hmm_range *range,
 	KUNIT_ASSERT_NOT_NULL(ctx->test, range->hmm_pfns);
 }
 
-void hmmk_migrate_init(struct hmmk *ctx, struct migrate_vma *migrate,
-		       unsigned long addr, unsigned long npages,
-		       unsigned long flags)
-{
-	*migrate = (struct migrate_vma) {
-		.start = addr,
-		.end = addr + (npages << PAGE_SHIFT),
-		.pgmap_owner = hmmk_owner(ctx),
-		.flags = flags,
-	};
-	migrate->src = kunit_kcalloc(ctx->test, npages, sizeof(unsigned long),
-				     GFP_KERNEL);
-	migrate->dst = kunit_kcalloc(ctx->test, npages, sizeof(unsigned long),
-				     GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(ctx->test, migrate->src);
-	KUNIT_ASSERT_NOT_NULL(ctx->test, migrate->dst);
-}
-
 /* hmm_range_fault() as a driver calls it: retry while the range changes */
 int hmmk_fault(struct hmmk *ctx, struct hmm_range *range)
 {

@@ -1,0 +1,90 @@
+# hmmwalk: one page table walk to fault pages in and prepare them for device
+# migration. The targets read like README.md; each runs a small script of ci/.
+#
+#   make            fetch the base, apply the stack, run the KUnit suite (UML)
+#   make check      the tests: everything make does, the other tiers, the
+#                   build matrix, upstream hmm-tests, the gate's own checks
+#
+# Everything big lives in $(HMMWALK_CACHE) (default ~/.cache/hmmwalk).
+
+SHELL := /bin/bash
+export HMMWALK_CACHE ?= $(HOME)/.cache/hmmwalk
+export BASE ?= 7.2.8
+
+.PHONY: all run check deps deps-all base tree uml uml-nomigrate x86_64 \
+	x86_64-debug summary push pop stack-check kunit-patch kunit-sync \
+	checkpatch matrix hmm-tests gate gate-check selftest expected clean
+
+all: run
+
+# The main job
+run: deps tree uml
+	@ci/summary.sh uml
+
+# The tests; ends with "N passed, N failed"
+check: deps-all
+	@ci/check.sh
+
+deps:
+	@ci/deps.sh
+deps-all:
+	@ci/deps.sh all
+
+base:
+	@ci/base.sh $(BASE)
+
+# The working tree: the base with the stack applied (zero fuzz)
+tree: base
+	@ci/tree.sh >/dev/null
+
+uml uml-nomigrate x86_64 x86_64-debug: tree
+	@ci/kunit.sh $@
+
+summary:
+	@ci/summary.sh uml uml-nomigrate x86_64 x86_64-debug
+
+# Push the stack onto your own tree, and take it off again
+push:
+	@ci/push.sh push "$(KSRC)" $(FUZZ)
+pop:
+	@ci/push.sh pop "$(KSRC)"
+
+# The stack applies to the pinned base with no fuzz and no offset
+stack-check:
+	@ci/stack-check.sh
+
+# kunit/ is the source of the KUnit patch: regenerate it, or check it is
+# in sync
+kunit-patch:
+	@ci/kunit-patch.sh "$$(ls patches/test/*-mm-tests-*.patch)"
+kunit-sync:
+	@ci/kunit-sync.sh
+
+checkpatch:
+	@ci/checkpatch.sh
+
+# Build matrix on the tip of the stack (per patch: BISECT=1)
+matrix: tree
+	@ci/matrix.sh
+
+# Upstream's lib/test_hmm.c + selftests/mm/hmm-tests, under QEMU
+hmm-tests: tree
+	@ci/hmm-tests.sh
+
+# The CI gate for a posted series: make gate SERIES=path [BASE=...]
+gate:
+	@ci/gate.sh "$(SERIES)"
+
+# Self-tests of the scripts (bad input gives clear errors)
+selftest:
+	@ci/tests/run.sh
+
+# After reviewing a run: record the cases each tier expects
+expected:
+	@for t in uml uml-nomigrate x86_64; do \
+		python3 ci/kunit_results.py kconfigs/$$t.expected - \
+			$(HMMWALK_CACHE)/results/$$t/results.json --write-expected; \
+	done
+
+clean:
+	rm -rf $(HMMWALK_CACHE)/results $(HMMWALK_CACHE)/build

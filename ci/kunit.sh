@@ -1,0 +1,103 @@
+#!/bin/bash
+# Build and run one KUnit tier on the working tree, then judge the results
+# against kconfigs/<tier>.expected.
+#
+# usage: ci/kunit.sh TIER [OUT_DIR]
+#   TIER: uml | uml-nomigrate | x86_64 | x86_64-debug
+#   HMMWALK_ISOLATE=1: re-run, one boot per case, the cases a crash or a hang
+#   kept from running (the gate uses it; our own stack never needs it).
+#
+# Needs the working tree (ci/tree.sh). Builds go to $CACHE/build/<tier>,
+# with ccache, one at a time ($CACHE/build.lock). Results go to OUT_DIR
+# (default $CACHE/results/<tier>): results.json, test.log, results.tsv.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tier=$1
+out=${2:-$CACHE/results/$tier}
+tree=$CACHE/src/linux-$BASE
+[ -f "$tree/.hmmwalk-files" ] || die "no working tree at $tree: run ci/tree.sh (make tree) first"
+build=$CACHE/build/$tier
+args=(--build_dir="$build" --make_options "CC=ccache gcc")
+case $tier in
+uml|uml-nomigrate)
+	args+=(--kunitconfig="$TOP/kconfigs/$tier.kunitconfig")
+	timeout=300 ;;
+x86_64)
+	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig")
+	timeout=600 ;;
+x86_64-debug)
+	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig"
+	       --kunitconfig="$TOP/kconfigs/x86_64-debug.config")
+	timeout=1200 ;;
+*)
+	die "unknown tier '$tier': uml, uml-nomigrate, x86_64 or x86_64-debug" ;;
+esac
+need ccache ccache
+[[ $tier == uml* ]] || need qemu-system-x86_64 qemu-system-x86
+
+rm -rf "$out"
+mkdir -p "$out" "$CACHE/build"
+kunit() { python3 tools/testing/kunit/kunit.py "$@"; }
+cd "$tree"
+
+# Build (one at a time on this machine)
+exec 9> "$CACHE/build.lock"
+flock 9
+if ! { kunit config "${args[@]}" && kunit build "${args[@]}" --jobs "$(nproc)"; } \
+		> "$out/build.log" 2>&1; then
+	grep -m5 -E 'error:|Error [0-9]|undefined reference|ERROR:' "$out/build.log" >&2 || tail -n 20 "$out/build.log" >&2
+	echo "kunit $tier: BUILD FAILED (log: $out/build.log)"
+	exit 1
+fi
+
+flock -u 9
+
+# QEMU: KVM where it works, else TCG (probed once per machine and QEMU)
+export PATH=$TOP/ci/qemu:$PATH
+if [[ $tier != uml* ]]; then
+	key=$CACHE/accel-$(qemu-system-x86_64 --version | head -n1 | tr -cd '0-9.')-$(uname -r)
+	[ -s "$key" ] || "$TOP/ci/kvm.sh" "$build/arch/x86/boot/bzImage" > "$key"
+	export HMMWALK_ACCEL=$(cat "$key")
+fi
+
+run() {	# json-file [filter]
+	kunit exec "${args[@]}" --timeout "$timeout" --json="$1" ${2:+"$2"} \
+		>> "$out/exec.log" 2>&1 || true
+	cat "$build/test.log" >> "$out/test.log" 2>/dev/null || true
+}
+run "$out/results.json"
+
+# A crash or hang stops the boot: run what it kept from running, one by one
+if [ -n "${HMMWALK_ISOLATE:-}" ]; then
+	kunit exec "${args[@]}" --list_tests 2>/dev/null |
+		grep -E '^[a-z0-9_]+\.[a-z0-9_]+$' > "$out/cases" || true
+	python3 - "$out/results.json" "$out/cases" > "$out/rerun" <<'PY'
+import json, sys
+def leaves(g, p=''):
+    for t in g.get('test_cases', []): yield p + t['name'], t['status']
+    for s in g.get('sub_groups', []): yield from leaves(s, p + s['name'] + '.')
+done = {}
+try:
+    for cid, st in leaves(json.load(open(sys.argv[1]))):
+        case = '.'.join(cid.split('.')[:2])
+        if st in ('PASS', 'FAIL', 'SKIP'):
+            done.setdefault(case, True)
+        else:
+            done[case] = False
+except Exception:
+    pass
+for case in open(sys.argv[2]).read().split():
+    if not done.get(case, False):
+        print(case)
+PY
+	n=0
+	while read -r case; do
+		n=$((n + 1))
+		run "$out/isolated-$n.json" "$case"
+	done < "$out/rerun"
+fi
+
+jsons=("$out"/results.json)
+compgen -G "$out/isolated-*.json" >/dev/null && jsons+=("$out"/isolated-*.json)
+python3 "$TOP/ci/kunit_results.py" "$TOP/kconfigs/$tier.expected" "$out/test.log" "${jsons[@]}"

@@ -1,0 +1,21 @@
+#!/bin/bash
+# Run every self-test in ci/tests/ and sum up. A test prints "ok NAME" or
+# "FAIL NAME: why"; one that dies without a verdict has its output shown.
+set -uo pipefail
+cd "$(dirname "$0")" || exit 1
+
+passed=0 failed=0
+for t in *.sh; do
+	[ "$t" != run.sh ] || continue
+	if out=$(bash "./$t" 2>&1); then
+		echo "$out"
+		passed=$((passed + 1))
+	else
+		rc=$?
+		[ -z "$out" ] || echo "$out"
+		grep -q '^FAIL ' <<< "$out" || echo "FAIL ${t%.sh}: exited $rc without a verdict"
+		failed=$((failed + 1))
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

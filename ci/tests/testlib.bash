@@ -1,0 +1,43 @@
+# Helpers for the ci/tests/*.sh self-tests (sourced, not run). Each test
+# works in its own temporary directory, $tmp, removed when it exits.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+name=$(basename "$0" .sh)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { echo "ok $name"; exit 0; }
+fail() { echo "FAIL $name: $*"; exit 1; }
+
+# fake_tree DIR: a tiny "kernel tree", the top Makefile and Kbuild and the
+# files the series touches, from the pristine base (so tests stay fast).
+fake_tree() {
+	local pristine=$CACHE/base/linux-$BASE f
+	[ -f "$pristine/Makefile" ] || fail "no pristine tree $pristine: run ci/base.sh"
+	for f in Makefile Kbuild $(series_patches "$TOP/series" |
+			while read -r p; do touched "$TOP/patches/$p"; done | sort -u); do
+		[ -f "$pristine/$f" ] || continue
+		mkdir -p "$1/$(dirname "$f")"
+		cp "$pristine/$f" "$1/$f"
+	done
+	chmod -R u+w "$1"
+}
+
+# state DIR: every path in DIR with its type and mode, then every file's
+# sha256: equal states mean nothing was changed.
+state() {
+	(cd "$1" && find . -printf '%y %m %p\n' | sort &&
+		find . -type f -print0 | sort -z | xargs -0r sha256sum)
+}
+
+# run OUT CMD...: run CMD with its stdout and stderr to OUT, status in $rc
+run() {
+	local out=$1; shift
+	rc=0; "$@" > "$out" 2>&1 || rc=$?
+}
+
+# says OUT REGEX WHAT: fail unless OUT matches REGEX (extended, any case)
+says() {
+	grep -qiE -- "$2" "$1" || fail "the output does not name $3: $(tr '\n' ' ' < "$1")"
+}
