@@ -4,8 +4,9 @@
 # usage: ci/kunit-patch.sh OUT
 #
 # The patch adds kunit/mm/tests/* to mm/tests/, kunit/Kconfig before the
-# mm/damon source line of mm/Kconfig and kunit/Makefile after the lazy MMU
-# test line of mm/Makefile, in the state the series leaves them in just
+# mm/damon source line of mm/Kconfig, kunit/Makefile after the lazy MMU
+# test line of mm/Makefile and mm/tests/hmm_* to the HMM entry of
+# MAINTAINERS, in the state the series leaves them in just
 # before this patch (so it applies with no offset). kunit/commit-message
 # is its changelog. The output is stable: same input, same bytes.
 set -euo pipefail
@@ -26,7 +27,7 @@ sed -n "1,/^${name//\//\\/}/p" "$TOP/series" | sed '$d' > "$work/series"
 git init -q "$work/git"
 cd "$work/git"
 mkdir -p mm
-for f in mm/Kconfig mm/Makefile; do
+for f in mm/Kconfig mm/Makefile MAINTAINERS; do
 	if [ -f "$work/applied/tree/$f" ]; then
 		cp "$work/applied/tree/$f" "$f"
 	else
@@ -49,6 +50,8 @@ awk -v frag="$TOP/kunit/Makefile" '
 	{ print }
 	/tests\/lazy_mmu_mode_kunit.o/ { while ((getline l < frag) > 0) print l }' \
 	mm/Makefile > mm/Makefile.new && mv mm/Makefile.new mm/Makefile
+grep -qx 'F:	mm/hmm\*' MAINTAINERS || die "MAINTAINERS has no 'F: mm/hmm*' line to add the tests after"
+sed -i 's|^F:\tmm/hmm\*$|&\nF:\tmm/tests/hmm_*|' MAINTAINERS
 cp -r "$TOP/kunit/mm/tests" mm/
 {
 	cat "$TOP/kunit/commit-message"

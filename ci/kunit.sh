@@ -16,50 +16,25 @@ set -euo pipefail
 tier=$1
 out=${2:-$CACHE/results/$tier}
 tree=$CACHE/src/linux-$BASE
-[ -f "$tree/.hmmwalk-files" ] || die "no working tree at $tree: run ci/tree.sh (make tree) first"
 build=$CACHE/build/$tier
-args=(--build_dir="$build" --make_options "CC=ccache gcc")
+mapfile -t args < <("$TOP/ci/kbuild.sh" --args "$tier")
 case $tier in
-uml|uml-nomigrate)
-	args+=(--kunitconfig="$TOP/kconfigs/$tier.kunitconfig")
-	timeout=300 ;;
-x86_64)
-	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig")
-	timeout=600 ;;
-x86_64-debug)
-	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig"
-	       --kunitconfig="$TOP/kconfigs/x86_64-debug.config")
-	timeout=1200 ;;
-*)
-	die "unknown tier '$tier': uml, uml-nomigrate, x86_64 or x86_64-debug" ;;
+uml*)		timeout=300 ;;
+x86_64)		timeout=600 ;;
+*)		timeout=1200 ;;
 esac
-need ccache ccache
-[[ $tier == uml* ]] || need qemu-system-x86_64 qemu-system-x86
 
 rm -rf "$out"
-mkdir -p "$out" "$CACHE/build"
+mkdir -p "$out"
 kunit() { python3 tools/testing/kunit/kunit.py "$@"; }
-cd "$tree"
-
-# Build (one at a time on this machine)
-exec 9> "$CACHE/build.lock"
-flock 9
-if ! { kunit config "${args[@]}" && kunit build "${args[@]}" --jobs "$(nproc)"; } \
-		> "$out/build.log" 2>&1; then
+if ! "$TOP/ci/kbuild.sh" "$tier" > "$out/build.log" 2>&1; then
 	grep -m5 -E 'error:|Error [0-9]|undefined reference|ERROR:' "$out/build.log" >&2 || tail -n 20 "$out/build.log" >&2
 	echo "kunit $tier: BUILD FAILED (log: $out/build.log)"
 	exit 1
 fi
-
-flock -u 9
-
-# QEMU: KVM where it works, else TCG (probed once per machine and QEMU)
+cd "$tree"
 export PATH=$TOP/ci/qemu:$PATH
-if [[ $tier != uml* ]]; then
-	key=$CACHE/accel-$(qemu-system-x86_64 --version | head -n1 | tr -cd '0-9.')-$(uname -r)
-	[ -s "$key" ] || "$TOP/ci/kvm.sh" "$build/arch/x86/boot/bzImage" > "$key"
-	export HMMWALK_ACCEL=$(cat "$key")
-fi
+[[ $tier == uml* ]] || export HMMWALK_ACCEL=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage")
 
 run() {	# json-file [filter]
 	kunit exec "${args[@]}" --timeout "$timeout" --json="$1" ${2:+"$2"} \

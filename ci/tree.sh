@@ -2,6 +2,7 @@
 # Bring the working tree to "base + series" and print its path.
 #
 # usage: ci/tree.sh [SERIES [PATCH_DIR [FUZZ]]]   (default: ./series, ./patches, 0)
+#        ci/tree.sh none                            (the pristine base)
 #
 # The working tree ($CACHE/src/linux-<base>) is a copy of the pristine base
 # that only ever differs from it in files a series touched. Only files whose
@@ -25,18 +26,26 @@ if [ ! -f "$tree/.hmmwalk-files" ]; then
 	: > "$tree/.hmmwalk-files"
 fi
 
-"$TOP/ci/apply.sh" "$base" "$series" "$pdir" "$applied" "$fuzz" >&2
+# SERIES "none": the pristine base
+rm -rf "$applied"
+if [ "$series" = none ]; then
+	mkdir -p "$applied/tree"
+	: > "$applied/files"
+	: > "$applied/apply.tsv"
+else
+	"$TOP/ci/apply.sh" "$base" "$series" "$pdir" "$applied" "$fuzz" >&2
+fi
 
 # Every file the previous or the new series touched gets the content it
-# must have now: patched, pristine, or none.
+# must have now: patched, or else pristine (or absent if not in the base).
 sort -u "$tree/.hmmwalk-files" "$applied/files" | while read -r f; do
 	[ -n "$f" ] || continue
 	if [ -f "$applied/tree/$f" ]; then
 		want=$applied/tree/$f
-	elif [ -f "$base/$f" ] && ! grep -qxF "$f" "$applied/files"; then
-		want=$base/$f
-	elif [ -f "$base/$f" ] && [ ! -e "$applied/tree/$f" ]; then
-		want=	# deleted by the series
+	elif grep -qxF "$f" "$applied/files"; then
+		want=		# the series deletes it
+	elif [ -f "$base/$f" ]; then
+		want=$base/$f	# touched before, not now
 	else
 		want=
 	fi

@@ -159,4 +159,5 @@ static struct kunit_suite hmm_diff_test_suite = {
 	.name = "hmm_diff",
 	.test_cases = hmm_diff_test_cases,
 };
+
 kunit_test_suite(hmm_diff_test_suite);

@@ -274,4 +274,5 @@ static struct kunit_suite hmm_fault_test_suite = {
 	.name = "hmm_fault",
 	.test_cases = hmm_fault_test_cases,
 };
+
 kunit_test_suite(hmm_fault_test_suite);

@@ -18,7 +18,7 @@
 
 /* A PMD's worth of pages: HPAGE_PMD_NR does not build without THP */
 #define HMMK_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
-#define HMMK_PMD_PAGES	(1UL << HMMK_PMD_ORDER)
+#define HMMK_PMD_PAGES	BIT(HMMK_PMD_ORDER)
 
 /* What a page of a test range is made into before the walk */
 enum hmmk_state {
@@ -59,7 +59,7 @@ struct hmmk {
 	struct mmu_interval_notifier mni;
 	/* the observer: counts every invalidation */
 	struct mmu_notifier mn;
-	spinlock_t lock;
+	spinlock_t lock;		/* protects counts and own_open */
 	struct hmmk_counts counts;
 	int own_open;
 	struct hmmk_dev *dev;		/* owner hmmk_owner(ctx) */
@@ -150,17 +150,27 @@ void hmmk_to_device(struct hmmk *ctx, struct hmmk_dev *dev,
 bool hmmk_dev_page(struct hmmk_dev *dev, struct page *page);
 struct page *hmmk_dev_backing(struct page *page);
 
+/* kunit_vm_mmap() returns 0 or an error value on failure */
 #define HMMK_ASSERT_ADDR(test, addr)					\
-	KUNIT_ASSERT_TRUE_MSG(test, (addr) && (addr) < TASK_SIZE,		\
-			      "mapping failed: %ld", (long)(addr))
+	do {								\
+		unsigned long __addr = (addr);				\
+									\
+		KUNIT_ASSERT_TRUE_MSG(test, __addr && __addr < TASK_SIZE,	\
+				      "mapping failed: %ld", (long)__addr);	\
+	} while (0)
 
 /* Print errno names, not numbers */
-#define HMMK_EXPECT_RET(test, ret, want)					\
-	KUNIT_EXPECT_EQ_MSG(test, (ret), (want), "returned %pe, want %pe",	\
-			    ERR_PTR(ret), ERR_PTR(want))
-#define HMMK_ASSERT_RET(test, ret, want)					\
-	KUNIT_ASSERT_EQ_MSG(test, (ret), (want), "returned %pe, want %pe",	\
-			    ERR_PTR(ret), ERR_PTR(want))
+#define HMMK_RET(KUNIT_OP, test, ret, want)				\
+	do {								\
+		int __ret = (ret), __want = (want);			\
+									\
+		KUNIT_OP(test, __ret, __want, "returned %pe, want %pe",	\
+			 ERR_PTR(__ret), ERR_PTR(__want));		\
+	} while (0)
+#define HMMK_EXPECT_RET(test, ret, want)				\
+	HMMK_RET(KUNIT_EXPECT_EQ_MSG, test, ret, want)
+#define HMMK_ASSERT_RET(test, ret, want)				\
+	HMMK_RET(KUNIT_ASSERT_EQ_MSG, test, ret, want)
 
 #define HMMK_SKIP_UNLESS(test, cond, what)				\
 	do {								\

@@ -136,7 +136,7 @@ struct hmmk_dev {
 	struct resource *res;
 	unsigned long pfn_first;
 	unsigned long npages;
-	spinlock_t lock;
+	spinlock_t lock;		/* protects used */
 	unsigned long *used;
 	struct page **backing;
 	bool mapped;

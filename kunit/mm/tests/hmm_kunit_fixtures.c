@@ -227,7 +227,7 @@ void hmmk_write(struct hmmk *ctx, unsigned long addr, unsigned long npages)
 
 void hmmk_read(struct hmmk *ctx, unsigned long addr, unsigned long npages)
 {
-	u64 val;
+	u64 __maybe_unused val;
 
 	for (; npages--; addr += PAGE_SIZE)
 		KUNIT_ASSERT_EQ(ctx->test,
@@ -259,7 +259,7 @@ static struct hmmk_lookup hmmk_lookup(struct hmmk *ctx, unsigned long addr)
 {
 	struct hmmk_lookup l = { .pte = HMMK_PTE_NONE };
 	struct vm_area_struct *vma;
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* PMD lock, then PTE lock */
 	pte_t *ptep, pte;
 	pmd_t *pmdp, pmd;
 

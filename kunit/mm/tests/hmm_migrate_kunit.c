@@ -840,8 +840,8 @@ static void hmm_migrate_pte_mapped_thp(struct kunit *test)
 	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
 	hmmk_dontneed(ctx, addr + n * PAGE_SIZE, 1);
 	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
-	KUNIT_ASSERT_TRUE(test, folio_test_large(page_folio(hmmk_page(ctx,
-								     addr))));
+	KUNIT_ASSERT_TRUE(test,
+			  folio_test_large(page_folio(hmmk_page(ctx, addr))));
 
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
 					   HMM_PFN_REQ_FAULT,
@@ -923,4 +923,5 @@ static struct kunit_suite hmm_migrate_test_suite = {
 	.name = "hmm_migrate",
 	.test_cases = hmm_migrate_test_cases,
 };
+
 kunit_test_suite(hmm_migrate_test_suite);

@@ -1,0 +1,41 @@
+#!/bin/bash
+# make check: every check of the project, one line each, then
+# "N passed, N failed". A check that fails does not stop the others.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+passed=0 failed=0
+log=$CACHE/results/check
+mkdir -p "$log"
+
+check() {	# name command...
+	local name=$1 start=$SECONDS rc
+	shift
+	"$@" > "$log/$name.log" 2>&1
+	rc=$?
+	if [ $rc = 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS %-22s %4ds  %s\n' "$name" $((SECONDS - start)) "$(tail -n1 "$log/$name.log")"
+	else
+		failed=$((failed + 1))
+		printf 'FAIL %-22s %4ds  see %s\n' "$name" $((SECONDS - start)) "$log/$name.log"
+		tail -n 15 "$log/$name.log" | sed 's/^/     | /'
+	fi
+}
+
+cd "$TOP"
+check stack-applies-clean ci/stack-check.sh
+check kunit-patch-in-sync ci/kunit-sync.sh
+check checkpatch ci/checkpatch.sh
+check selftests ci/tests/run.sh
+check tree ci/tree.sh
+for tier in uml uml-nomigrate x86_64 x86_64-debug; do
+	check "kunit-$tier" ci/kunit.sh "$tier"
+done
+check build-matrix ci/matrix.sh
+check hmm-tests ci/hmm-tests.sh
+check gate-own-stack ci/gate.sh "$TOP/series"
+check gate-finds-seed-defects ci/tests/gate-seed.sh
+ci/tree.sh > /dev/null 2>&1	# leave the working tree on our stack
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]

@@ -1,0 +1,64 @@
+#!/bin/bash
+# Upstream's own tests on the working tree: lib/test_hmm.c (built into the
+# x86_64 tier kernel) driven by tools/testing/selftests/mm/hmm-tests, built
+# static and run as /init's child from a busybox initramfs under QEMU. The
+# guest ends with "reboot -f" (QEMU -no-reboot); "poweroff -f" can hang.
+#
+# usage: ci/hmm-tests.sh [OUT_DIR]   last line: "hmm-tests: P passed, F failed, S skipped"
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=${1:-$CACHE/results/hmm-tests}
+tree=$CACHE/src/linux-$BASE
+build=$CACHE/build/x86_64
+sel=$tree/tools/testing/selftests
+need busybox busybox-static
+need qemu-system-x86_64 qemu-system-x86
+need cpio cpio
+rm -rf "$out"
+mkdir -p "$out/initramfs"/{bin,dev,proc,sys,tmp}
+
+"$TOP/ci/kbuild.sh" x86_64 > "$out/build.log" 2>&1 ||
+	die "the x86_64 kernel does not build: see $out/build.log"
+grep -q '^CONFIG_TEST_HMM=y' "$build/.config" ||
+	die "the x86_64 kernel has no CONFIG_TEST_HMM=y: check kconfigs/x86_64.kunitconfig"
+
+gcc -static -O2 -I"$sel" -I"$sel/mm" -I"$tree" -I"$tree/tools/include/uapi" \
+	-o "$out/initramfs/hmm-tests" "$sel/mm/hmm-tests.c" "$sel/mm/vm_util.c" \
+	"$sel/mm/hugepage_settings.c" -lpthread -lrt > "$out/gcc.log" 2>&1 ||
+	die "hmm-tests does not build: see $out/gcc.log"
+
+cp "$(command -v busybox)" "$out/initramfs/bin/busybox"
+cat > "$out/initramfs/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+echo "HMM-TESTS-START"
+/hmm-tests
+echo "HMM-TESTS-EXIT $?"
+reboot -f
+INIT
+chmod +x "$out/initramfs/init"
+(cd "$out/initramfs" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
+
+accel=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage")
+timeout 900 qemu-system-x86_64 -accel "$accel" -m 2048 -nodefaults -nographic \
+	-no-reboot -serial stdio -kernel "$build/arch/x86/boot/bzImage" \
+	-initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 kunit.enable=0 panic=-1 transparent_hugepage=madvise" \
+	> "$out/console.log" 2>&1 || true
+
+totals=$(grep -a -m1 '# Totals:' "$out/console.log" || true)
+[ -n "$totals" ] || die "hmm-tests did not finish (crash or hang): see $out/console.log"
+field() { grep -oE " $1:[0-9]+" <<<"$totals" | cut -d: -f2; }
+pass=$(field pass) fail=$(field fail) skip=$(field skip)
+grep -a -E '^not ok' "$out/console.log" | head -n 20 || true
+if grep -a -qE 'BUG:|WARNING:|Oops|KASAN' "$out/console.log"; then
+	grep -a -m3 -E 'BUG:|WARNING:|Oops|KASAN' "$out/console.log"
+	fail=$((fail + 1))
+fi
+echo "hmm-tests: $pass passed, $fail failed, $skip skipped (log: $out/console.log)"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
