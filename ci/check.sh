@@ -35,7 +35,7 @@ done
 check build-matrix ci/matrix.sh
 check hmm-tests ci/hmm-tests.sh
 check gate-own-stack ci/gate.sh "$TOP/series"
-check gate-finds-seed-defects ci/tests/gate-seed.sh
+check gate-finds-seed-defects ci/tests/slow-gate-seed.sh
 ci/tree.sh > /dev/null 2>&1	# leave the working tree on our stack
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

@@ -1,7 +1,8 @@
 #!/bin/bash
-# Upstream's own tests on the working tree: lib/test_hmm.c (built into the
-# x86_64 tier kernel) driven by tools/testing/selftests/mm/hmm-tests, built
-# static and run as /init's child from a busybox initramfs under QEMU. The
+# Upstream's own tests on the working tree: lib/test_hmm.c, built into the
+# x86_64-debug tier kernel (lockdep, KASAN), driven by
+# tools/testing/selftests/mm/hmm-tests, built static and run by /init from a
+# busybox initramfs under QEMU. Any kernel splat fails the run. The
 # guest ends with "reboot -f" (QEMU -no-reboot); "poweroff -f" can hang.
 #
 # usage: ci/hmm-tests.sh [OUT_DIR]   last line: "hmm-tests: P passed, F failed, S skipped"
@@ -9,8 +10,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=${1:-$CACHE/results/hmm-tests}
-tree=$CACHE/src/linux-$BASE
-build=$CACHE/build/x86_64
+tree=$TREE
+build=$CACHE/build/x86_64-debug
 sel=$tree/tools/testing/selftests
 need busybox busybox-static
 need qemu-system-x86_64 qemu-system-x86
@@ -18,10 +19,10 @@ need cpio cpio
 rm -rf "$out"
 mkdir -p "$out/initramfs"/{bin,dev,proc,sys,tmp}
 
-"$TOP/ci/kbuild.sh" x86_64 > "$out/build.log" 2>&1 ||
-	die "the x86_64 kernel does not build: see $out/build.log"
+"$TOP/ci/kbuild.sh" x86_64-debug > "$out/build.log" 2>&1 ||
+	die "the x86_64-debug kernel does not build: $(grep -m1 -E "error:|undefined" "$out/build.log" | sed "s|$tree/||")"
 grep -q '^CONFIG_TEST_HMM=y' "$build/.config" ||
-	die "the x86_64 kernel has no CONFIG_TEST_HMM=y: check kconfigs/x86_64.kunitconfig"
+	die "the x86_64-debug kernel has no CONFIG_TEST_HMM=y: check kconfigs/x86_64-debug.config"
 
 gcc -static -O2 -I"$sel" -I"$sel/mm" -I"$tree" -I"$tree/tools/include/uapi" \
 	-o "$out/initramfs/hmm-tests" "$sel/mm/hmm-tests.c" "$sel/mm/vm_util.c" \

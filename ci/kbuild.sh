@@ -28,7 +28,7 @@ if [ -n "$print" ]; then
 	exit 0
 fi
 
-tree=$CACHE/src/linux-$BASE
+tree=$TREE
 [ -f "$tree/.hmmwalk-files" ] || die "no working tree at $tree: run ci/tree.sh (make tree) first"
 need ccache ccache
 [[ $tier == uml* ]] || need qemu-system-x86_64 qemu-system-x86

@@ -15,7 +15,7 @@ set -euo pipefail
 
 tier=$1
 out=${2:-$CACHE/results/$tier}
-tree=$CACHE/src/linux-$BASE
+tree=$TREE
 build=$CACHE/build/$tier
 mapfile -t args < <("$TOP/ci/kbuild.sh" --args "$tier")
 case $tier in
@@ -75,4 +75,4 @@ fi
 
 jsons=("$out"/results.json)
 compgen -G "$out/isolated-*.json" >/dev/null && jsons+=("$out"/isolated-*.json)
-python3 "$TOP/ci/kunit_results.py" "$TOP/kconfigs/$tier.expected" "$out/test.log" "${jsons[@]}"
+python3 "$TOP/ci/kunit_results.py" "$TOP/kconfigs/${tier%-debug}.expected" "$out/test.log" "${jsons[@]}"

@@ -7,6 +7,11 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The pinned base and the other bases we know how to fetch (ci/bases).
 BASE=${BASE:-7.2.8}
 
+# The working tree: the base plus a series. One path for all builds (ccache
+# only hits on the same path); the gate's per-patch builds use their own
+# (HMMWALK_TREE=bisect).
+TREE=$CACHE/src/${HMMWALK_TREE:-linux}-$BASE
+
 die() { echo "${0##*/}: error: $*" >&2; exit 1; }
 note() { echo "${0##*/}: $*" >&2; }
 

@@ -5,7 +5,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tree=$CACHE/src/linux-$BASE
+tree=$TREE
 sum=$(base_field "$BASE" 3)
 echo "== hmmwalk: one page walk to fault and prepare for migration =="
 echo "base:    Linux $BASE, linux_$BASE.orig.tar.xz sha256 ${sum:0:16}..."
@@ -23,7 +23,7 @@ for tier in "$@"; do
 		status=1
 		continue
 	fi
-	line=$(python3 "$TOP/ci/kunit_results.py" "$TOP/kconfigs/$tier.expected" \
+	line=$(python3 "$TOP/ci/kunit_results.py" "$TOP/kconfigs/${tier%-debug}.expected" \
 		"$out/test.log" "$out"/results.json "$out"/isolated-*.json 2>/dev/null)
 	rc=$?
 	printf '%-14s %s %s\n' "$tier:" "$( [ $rc = 0 ] && echo PASS || echo FAIL)" \

@@ -13,8 +13,13 @@ set -euo pipefail
 
 series=${1:-$TOP/series} pdir=${2:-$TOP/patches} fuzz=${3:-0}
 base=$("$TOP/ci/base.sh")
-tree=$CACHE/src/linux-$BASE
-applied=$CACHE/src/applied-$BASE
+tree=$TREE
+applied=$TREE.applied
+
+# Nobody builds while files change under them
+mkdir -p "$CACHE"
+exec 9> "$CACHE/build.lock"
+flock 9
 
 if [ ! -f "$tree/.hmmwalk-files" ]; then
 	note "copying $base to $tree"

@@ -9,7 +9,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tree=$CACHE/src/linux-$BASE
+tree=$TREE
 pristine=$("$TOP/ci/base.sh")
 frag=$TOP/kconfigs/matrix/test-hmm-clang.config
 need sparse sparse

@@ -41,3 +41,22 @@ run() {
 says() {
 	grep -qiE -- "$2" "$1" || fail "the output does not name $3: $(tr '\n' ' ' < "$1")"
 }
+
+# gate INPUT: run the gate's import and apply steps on INPUT (its own cache
+# dir for gate outputs), verdict.json in $verdict, status in $rc
+gate() {
+	export HMMWALK_GATE_STEPS=apply
+	run "$tmp/gate.out" "$TOP/ci/gate.sh" "$1"
+	verdict=$CACHE/gate/$(printf %s "$(basename "$1")" | tr -c 'A-Za-z0-9._-' '_')/verdict.json
+	[ -f "$verdict" ] || fail "no verdict.json: $(tail -n3 "$tmp/gate.out" | tr '\n' ' ')"
+}
+
+# has STATUS CHECK-REGEX: fail unless verdict.json has such a record
+has() {
+	python3 - "$verdict" "$1" "$2" <<'PY' || fail "no $1 record matching '$2' in $verdict"
+import json, re, sys
+doc = json.load(open(sys.argv[1]))
+sys.exit(0 if any(t['status'] == sys.argv[2] and re.search(sys.argv[3], t['path'] + ' ' + t['reason'])
+                  for t in doc['tests']) else 1)
+PY
+}
