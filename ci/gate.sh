@@ -96,11 +96,11 @@ if want checkpatch; then
 	for p in $posted; do
 		log=$out/logs/checkpatch-$p.log
 		(cd "$base" && perl scripts/checkpatch.pl --strict --terse --show-types "$out/all/$p") > "$log" 2>&1
-		total=$(grep '^total:' "$log" | sed 's/^total: //')
+		total="$(grep -c ': ERROR:' "$log") errors, $(grep -c ': WARNING:' "$log") warnings, $(grep -c ': CHECK:' "$log") checks"
 		if grep -q ': ERROR:' "$log"; then s=FAIL
 		elif grep -qE ': (WARNING|CHECK):' "$log"; then s=WARN
 		else s=PASS; fi
-		rec $s checkpatch "$p" "$total; $(grep -m2 -E ': (ERROR|WARNING|CHECK):' "$log" | sed 's/^[^ ]*: //' | paste -sd';')" \
+		rec $s checkpatch "$p" "$total$(grep -m2 -E ': (ERROR|WARNING|CHECK):' "$log" | sed 's/^[^ ]*: /; /' | tr -d '\n')" \
 			"$log" "scripts/checkpatch.pl --strict $out/all/$p"
 	done
 fi

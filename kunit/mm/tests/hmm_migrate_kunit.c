@@ -92,6 +92,11 @@ static unsigned long hmmk_src_of(struct page *page, bool write)
 #define HMMK_FLAGS	(HMM_PFN_VALID | HMM_PFN_WRITE | HMM_PFN_ERROR | \
 			 HMM_PFN_MIGRATE | HMM_PFN_COMPOUND)
 
+static void hmmk_need_thp(struct kunit *test)
+{
+	HMMK_SKIP_UNLESS(test, thp_migration_supported(), "THP migration");
+}
+
 /* Written pages: each one replaced by a migration entry, then put back */
 static void hmm_migrate_present(struct kunit *test)
 {
@@ -428,6 +433,93 @@ static void hmm_migrate_rollback_eperm(struct kunit *test)
 	hmmk_expect_restored(ctx, snap);
 }
 
+/*
+ * Pages that cannot be prepared now: one whose folio is locked elsewhere,
+ * one pinned by GUP (its anon-exclusive bit cannot be cleared). Each is
+ * reported valid and left mapped; the others are prepared; nothing loops.
+ */
+static void hmm_migrate_busy_pages(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct page *locked, *pinned = NULL;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+	int ret;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	locked = snap->p[1].page;
+	KUNIT_ASSERT_TRUE(test, folio_trylock(page_folio(locked)));
+	mmap_read_lock(ctx->mm);
+	ret = pin_user_pages(addr + 4 * PAGE_SIZE, 1, FOLL_WRITE | FOLL_LONGTERM,
+			     &pinned);
+	mmap_read_unlock(ctx->mm);
+	if (ret != 1)
+		folio_unlock(page_folio(locked));
+	KUNIT_ASSERT_EQ(test, ret, 1);
+
+	ret = hmmk_prepare(ctx, &p, *via, addr, NPAGES, HMM_PFN_REQ_FAULT,
+			   MIGRATE_VMA_SELECT_SYSTEM);
+	folio_unlock(page_folio(locked));
+	HMMK_ASSERT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 2);
+	for (i = 0; i < NPAGES; i++) {
+		bool busy = i == 1 || i == 4;
+
+		KUNIT_EXPECT_EQ_MSG(test, !p.migrate.src[i], busy, "page %lu", i);
+		if (*via == VIA_HMM)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    p.range.hmm_pfns[i] & HMMK_FLAGS,
+					    HMM_PFN_VALID | HMM_PFN_WRITE |
+					    (busy ? 0 : HMM_PFN_MIGRATE),
+					    "page %lu", i);
+	}
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr + PAGE_SIZE), HMMK_PTE_PRESENT);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr + 4 * PAGE_SIZE),
+			HMMK_PTE_PRESENT);
+	hmmk_prep_restore(ctx, &p);
+	unpin_user_page(pinned);
+	hmmk_expect_restored(ctx, snap);
+}
+
+/*
+ * A THP that can be neither prepared as a unit nor split (a page of it is
+ * pinned): reported as it is, no page of it prepared, and the walk ends.
+ */
+static void hmm_migrate_unsplittable_thp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct page *pinned = NULL;
+	struct hmmk_prep p;
+	unsigned long addr;
+	int ret;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	mmap_read_lock(ctx->mm);
+	ret = pin_user_pages(addr + 3 * PAGE_SIZE, 1, FOLL_WRITE | FOLL_LONGTERM,
+			     &pinned);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_ASSERT_EQ(test, ret, 1);
+
+	/* Part of the THP: it must be split, and cannot be */
+	ret = hmmk_prepare(ctx, &p, *via, addr, 16, HMM_PFN_REQ_FAULT,
+			   MIGRATE_VMA_SELECT_SYSTEM);
+	HMMK_EXPECT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	if (!ret)
+		hmmk_prep_restore(ctx, &p);
+	unpin_user_page(pinned);
+	hmmk_expect_balanced(ctx);
+}
+
 struct hmm_bad_case {
 	const char *desc;
 	long start;		/* pages from the mapping */
@@ -720,11 +812,6 @@ static void hmm_migrate_device_foreign(struct kunit *test)
 	hmmk_unmap(ctx, addr, NPAGES);
 }
 
-static void hmmk_need_thp(struct kunit *test)
-{
-	HMMK_SKIP_UNLESS(test, thp_migration_supported(), "THP migration");
-}
-
 struct hmm_thp_case {
 	const char *desc;
 	enum hmmk_via via;
@@ -904,6 +991,8 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_skips_entry),
 	KUNIT_CASE_PARAM(hmm_migrate_rollback_sigbus, hmmk_vias_gen_params),
 	KUNIT_CASE(hmm_migrate_rollback_eperm),
+	KUNIT_CASE_PARAM(hmm_migrate_busy_pages, hmmk_vias_gen_params),
+	KUNIT_CASE_PARAM(hmm_migrate_unsplittable_thp, hmmk_vias_gen_params),
 	KUNIT_CASE_PARAM(hmm_migrate_bad_args, hmm_bad_cases_gen_params),
 	KUNIT_CASE(hmm_migrate_ebusy),
 	KUNIT_CASE(hmm_migrate_notifier),
