@@ -10,7 +10,7 @@ set -euo pipefail
 print=
 [ "$1" = --args ] && { print=1; shift; }
 tier=$1
-build=$CACHE/build/$tier
+build=${HMMWALK_BUILD:-$CACHE/build/$tier}
 args=(--build_dir="$build" --make_options "CC=ccache gcc")
 case $tier in
 uml|uml-nomigrate)

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Tables and plot of make bench, from the BENCH lines of the two boots.
+
+usage: bench_report.py OUT_DIR   (reads stack.tsv and base.tsv there; writes
+bench.md, bench.csv and bench.png)
+"""
+import csv
+import os
+import sys
+
+out = sys.argv[1]
+F = ['strategy', 'state', 'kib', 'median', 'min', 'max', 'walks', 'ptes',
+     'ptl', 'pmdl', 'faults', 'inval', 'prepared']
+
+
+def load(name):
+    rows = []
+    for line in open(os.path.join(out, name + '.tsv')):
+        v = line.split()
+        if len(v) != len(F):
+            continue
+        r = dict(zip(F, v))
+        for k in F[2:]:
+            r[k] = int(r[k])
+        r['kernel'] = name
+        rows.append(r)
+    return rows
+
+
+stack, base = load('stack'), load('base')
+with open(os.path.join(out, 'bench.csv'), 'w', newline='') as f:
+    w = csv.DictWriter(f, fieldnames=['kernel'] + F)
+    w.writeheader()
+    w.writerows(stack + base)
+
+order = ['two_walk', 'three_walk', 'unified', 'vma_fault']
+md = ['# make bench', '',
+      'ns/page: median of 5 runs [min-max], one boot per kernel under QEMU. '
+      'Counts are per call and identical on every run. ratio: median over '
+      'two_walk at the same state and size, taken in the same boot.', '']
+states = []
+for r in stack:
+    if r['state'] not in states and r['strategy'] in order:
+        states.append(r['state'])
+for st in states:
+    md += [f'## {st}', '',
+           '| KiB | strategy | walks | PTE visits/page | PTE locks | PMD locks '
+           '| faults | invalidations | pages prepared | ns/page | ratio |',
+           '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for kib in sorted({r['kib'] for r in stack if r['state'] == st}):
+        rs = {r['strategy']: r for r in stack
+              if r['state'] == st and r['kib'] == kib}
+        ref = rs.get('two_walk')
+        for s in order:
+            r = rs.get(s)
+            if not r:
+                continue
+            pages = kib // 4
+            ratio = r['median'] / ref['median'] if ref and ref['median'] else 0
+            md.append(f"| {kib} | {s} | {r['walks']} | {r['ptes'] / pages:.2f} | "
+                      f"{r['ptl']} | {r['pmdl']} | {r['faults']} | {r['inval']} | "
+                      f"{r['prepared']} | {r['median']} [{r['min']}-{r['max']}] | "
+                      f"{ratio:.2f} |")
+    md.append('')
+
+# Existing callers: ours against 7.2.8, each normalised by the reference
+md += ['## Existing callers, stack against 7.2.8', '',
+       'Two boots: each time is divided by the reference (write-faulting '
+       'fresh anonymous memory, no HMM code) of the same boot and size.', '',
+       '| KiB | call | 7.2.8 ns/page | stack ns/page | normalised ratio |',
+       '| ---: | --- | ---: | ---: | ---: |']
+
+
+def pick(rows, s, kib, state='present'):
+    return next((r for r in rows if r['strategy'] == s and r['kib'] == kib
+                 and r['state'] == state), None)
+
+
+for kib in sorted({r['kib'] for r in base}):
+    for s in ('plain_fault', 'plain_setup'):
+        a, b = pick(base, s, kib), pick(stack, s, kib)
+        ra, rb = pick(base, 'reference', kib, 'anon'), pick(stack, 'reference', kib, 'anon')
+        if a and b and ra and rb and a['median'] and ra['median']:
+            norm = (b['median'] / rb['median']) / (a['median'] / ra['median'])
+            md.append(f"| {kib} | {s} | {a['median']} | {b['median']} | {norm:.3f} |")
+with open(os.path.join(out, 'bench.md'), 'w') as f:
+    f.write('\n'.join(md) + '\n')
+print('\n'.join(md))
+
+try:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+except ImportError:
+    print('no matplotlib: no plot (apt-get install python3-matplotlib)')
+    sys.exit(0)
+cols = 3
+nrows = (len(states) + cols - 1) // cols
+fig, axes = plt.subplots(nrows, cols, figsize=(5 * cols, 3.6 * nrows), squeeze=False)
+for ax, st in zip(axes.flat, states):
+    for s in order:
+        pts = sorted((r['kib'], r['median']) for r in stack
+                     if r['state'] == st and r['strategy'] == s)
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker='o', label=s)
+    ax.set_xscale('log', base=2)
+    ax.set_yscale('log')
+    ax.set_title(st)
+    ax.set_xlabel('range (KiB)')
+    ax.set_ylabel('ns/page')
+    ax.grid(True, alpha=0.3)
+for ax in list(axes.flat)[len(states):]:
+    ax.axis('off')
+axes.flat[0].legend(fontsize=8)
+fig.tight_layout()
+fig.savefig(os.path.join(out, 'bench.png'), dpi=90)
+print(f'plot: {out}/bench.png')
