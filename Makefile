@@ -13,7 +13,8 @@ export BASE ?= 7.2.8
 
 .PHONY: all run check deps deps-all base tree uml uml-nomigrate x86_64 \
 	x86_64-debug summary push pop stack-check kunit-patch kunit-sync \
-	checkpatch matrix hmm-tests gate gate-check selftest expected clean
+	checkpatch matrix hmm-tests gate selftest expected bench coverage \
+	mutants clean
 
 all: run
 
@@ -74,6 +75,20 @@ hmm-tests: tree
 # The CI gate for a posted series: make gate SERIES=path [BASE=...]
 gate:
 	@ci/gate.sh "$(SERIES)"
+
+# Time and count every strategy on our stack and the existing calls on
+# 7.2.8 (two boots): table and plot under $(HMMWALK_CACHE)/results/bench
+bench:
+	@ci/bench.sh
+
+# Branch coverage of the walker by the suite (UML, gcov, lcov HTML)
+coverage: tree
+	@ci/coverage.sh
+
+# Mutation self-test of the suite: MAX=N mutants (0: all), TIERS="uml x86_64"
+MAX ?= 0
+mutants: tree
+	@ci/mutants.py --max $(MAX)
 
 # Self-tests of the scripts (bad input gives clear errors)
 selftest:

@@ -12,13 +12,13 @@ out=${1:-$CACHE/results/bench}
 rm -rf "$out"
 mkdir -p "$out"
 
-# run NAME: build the x86_64 tier on $TREE into $CACHE/build/NAME and run
-# the benchmark there; its BENCH lines go to $out/NAME.tsv
+# run NAME TIER: build TIER on $TREE into $CACHE/build/NAME and run the
+# benchmark there; its BENCH lines go to $out/NAME.tsv
 run() {
-	local name=$1 build=$CACHE/build/$1 args
-	HMMWALK_BUILD=$build "$TOP/ci/kbuild.sh" x86_64 > "$out/$name-build.log" 2>&1 ||
+	local name=$1 tier=$2 build=$CACHE/build/$1 args
+	HMMWALK_BUILD=$build "$TOP/ci/kbuild.sh" "$tier" > "$out/$name-build.log" 2>&1 ||
 		die "the $name kernel does not build: see $out/$name-build.log"
-	mapfile -t args < <(HMMWALK_BUILD=$build "$TOP/ci/kbuild.sh" --args x86_64)
+	mapfile -t args < <(HMMWALK_BUILD=$build "$TOP/ci/kbuild.sh" --args "$tier")
 	export PATH=$TOP/ci/qemu:$PATH
 	HMMWALK_ACCEL=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage") \
 		python3 "$TREE/tools/testing/kunit/kunit.py" exec "${args[@]}" \
@@ -30,12 +30,12 @@ run() {
 
 # Our stack, with the step counters
 "$TOP/ci/tree.sh" > /dev/null 2>&1
-(cd "$TREE" && run stack)
+(cd "$TREE" && run stack x86_64)
 
 # 7.2.8 with only the test support patches, in its own tree
 grep -E '^test/' "$TOP/series" > "$out/base.series"
 HMMWALK_TREE=bench-base "$TOP/ci/tree.sh" "$out/base.series" > /dev/null 2>&1
-(export HMMWALK_TREE=bench-base; . "$TOP/ci/lib.sh"; cd "$TREE" && run base)
+(export HMMWALK_TREE=bench-base; . "$TOP/ci/lib.sh"; cd "$TREE" && run base x86_64-bench-base)
 
 py=python3
 $py -c 'import matplotlib' 2>/dev/null || py=/usr/bin/python3

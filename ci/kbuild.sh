@@ -17,11 +17,11 @@ uml|uml-nomigrate)
 	args+=(--kunitconfig="$TOP/kconfigs/$tier.kunitconfig") ;;
 x86_64)
 	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig") ;;
-x86_64-debug)
+x86_64-debug|x86_64-bench-base)
 	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig"
-	       --kunitconfig="$TOP/kconfigs/x86_64-debug.config") ;;
+	       --kunitconfig="$TOP/kconfigs/${tier#x86_64-}.config") ;;
 *)
-	die "unknown tier '$tier': uml, uml-nomigrate, x86_64 or x86_64-debug" ;;
+	die "unknown tier '$tier': uml, uml-nomigrate, x86_64, x86_64-debug or x86_64-bench-base" ;;
 esac
 if [ -n "$print" ]; then
 	printf '%s\n' "${args[@]}"
