@@ -2,7 +2,9 @@
 # make bench: time and count every way to fault and prepare a range for
 # migration (mm/tests/hmm_bench_kunit.c) on our stack, and the existing
 # calls on 7.2.8 too, each in its own boot under QEMU; then a table
-# (Markdown and CSV) and a plot.
+# (Markdown and CSV) and a plot. QEMU runs with -icount shift=0: the guest
+# clock advances 1 ns per guest instruction, so a "time" is an instruction
+# count, the same on every run and on every host.
 #
 # usage: ci/bench.sh [OUT_DIR]
 set -euo pipefail
@@ -22,7 +24,8 @@ run() {
 	export PATH=$TOP/ci/qemu:$PATH
 	HMMWALK_ACCEL=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage") \
 		python3 "$TREE/tools/testing/kunit/kunit.py" exec "${args[@]}" \
-		--timeout 3000 hmm_bench > "$out/$name-exec.log" 2>&1 || true
+		--timeout 3000 --qemu_args="-icount shift=0,sleep=off" hmm_bench \
+		> "$out/$name-exec.log" 2>&1 || true
 	cp "$build/test.log" "$out/$name-test.log"
 	grep -a -oE 'BENCH .*' "$out/$name-test.log" | sed 's/^BENCH //' > "$out/$name.tsv"
 	[ -s "$out/$name.tsv" ] || die "the $name benchmark printed nothing: see $out/$name-test.log"

@@ -35,9 +35,10 @@ with open(os.path.join(out, 'bench.csv'), 'w', newline='') as f:
 
 order = ['two_walk', 'three_walk', 'unified', 'vma_fault']
 md = ['# make bench', '',
-      'ns/page: median of 5 runs [min-max], one boot per kernel under QEMU. '
-      'Counts are per call and identical on every run. ratio: median over '
-      'two_walk at the same state and size, taken in the same boot.', '']
+      'ns/page: median of 5 runs [min-max] of the guest clock under QEMU '
+      '`-icount shift=0` (1 ns per guest instruction: an instruction count, '
+      'the same on every run), one boot per kernel. Counts are per call. '
+      'ratio: median over two_walk at the same state and size, same boot.', '']
 states = []
 for r in stack:
     if r['state'] not in states and r['strategy'] in order:
