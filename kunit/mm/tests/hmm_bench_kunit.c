@@ -28,6 +28,7 @@
  */
 #include <linux/mm.h>
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
 #include <linux/mman.h>
 #include <linux/sort.h>
 
@@ -304,6 +305,10 @@ static void bench_reference(struct kunit *test, struct hmmk *ctx,
 
 static const unsigned long bench_kib[] = { 64, 256, 1024, 4096, 16384, 65536 };
 
+/* hmm_bench_kunit.only=<state>: measure one page state only */
+static char *only;
+module_param(only, charp, 0444);
+
 static void hmm_bench_all(struct kunit *test)
 {
 	struct hmmk *ctx = hmmk_init(test);
@@ -321,6 +326,8 @@ static void hmm_bench_all(struct kunit *test)
 			if (state == S_THP && npages < HMMK_PMD_PAGES)
 				continue;
 			if (state == S_DEVICE && bench_kib[i] > SZ_16M / SZ_1K)
+				continue;
+			if (only && strcmp(only, state_names[state]))
 				continue;
 			for (s = TWO_WALK; s < NR_STRATEGIES; s++) {
 #ifndef HMM_BENCH_UNIFIED
