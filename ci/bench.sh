@@ -2,7 +2,8 @@
 # make bench: time and count every way to fault and prepare a range for
 # migration (mm/tests/hmm_bench_kunit.c) on our stack, and the existing
 # calls on 7.2.8 too, each in its own boot under QEMU; then a table
-# (Markdown and CSV) and a plot. QEMU runs with -icount shift=0: the guest
+# (Markdown and CSV) and a plot. Three boots: our stack with the step
+# counters (the counts), without them (the times), and 7.2.8. QEMU runs with -icount shift=0: the guest
 # clock advances 1 ns per guest instruction, so a "time" is an instruction
 # count, the same on every run and on every host.
 #
@@ -31,9 +32,10 @@ run() {
 	[ -s "$out/$name.tsv" ] || die "the $name benchmark printed nothing: see $out/$name-test.log"
 }
 
-# Our stack, with the step counters
+# Our stack: counted (step counters on), then timed (counters off)
 "$TOP/ci/tree.sh" > /dev/null 2>&1
 (cd "$TREE" && run stack x86_64)
+(cd "$TREE" && run time x86_64-bench-time)
 
 # 7.2.8 with only the test support patches, in its own tree
 grep -E '^test/' "$TOP/series" > "$out/base.series"

@@ -17,11 +17,12 @@ uml|uml-nomigrate)
 	args+=(--kunitconfig="$TOP/kconfigs/$tier.kunitconfig") ;;
 x86_64)
 	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig") ;;
-x86_64-debug|x86_64-bench-base)
+x86_64-*)	# the x86_64 tier plus kconfigs/<tier>.config
+	[ -f "$TOP/kconfigs/$tier.config" ] || die "unknown tier '$tier': no kconfigs/$tier.config"
 	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig"
-	       --kunitconfig="$TOP/kconfigs/${tier#x86_64-}.config") ;;
+	       --kunitconfig="$TOP/kconfigs/$tier.config") ;;
 *)
-	die "unknown tier '$tier': uml, uml-nomigrate, x86_64, x86_64-debug or x86_64-bench-base" ;;
+	die "unknown tier '$tier': uml, uml-nomigrate, x86_64 or x86_64-<name> (kconfigs/x86_64-<name>.config)" ;;
 esac
 if [ -n "$print" ]; then
 	printf '%s\n' "${args[@]}"

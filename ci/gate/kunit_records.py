@@ -39,7 +39,9 @@ if not bad:
 for cid, want, got, note in bad:
     case = '.'.join(cid.split('.')[:2])
     what = {'FAIL': 'fails', 'ERROR': 'crashed or hung', 'SKIP': 'skipped',
-            'MISSING': 'did not run', 'SPLAT': 'splat: ' + note}.get(got, got)
+            'MISSING': 'did not run (its case crashed or hung before it, '
+                       'even in a boot of its own)',
+            'SPLAT': 'splat: ' + note}.get(got, got)
     if want == '-':
         what = f'{got} but not expected in this tier'
     out('FAIL', cid, f"{what}: {meaning.get(case, '(no description in kunit/cases.tsv)')}")
