@@ -65,29 +65,29 @@ checkpatch:
 	@ci/checkpatch.sh
 
 # Build matrix on the tip of the stack (per patch: BISECT=1)
-matrix: tree
+matrix: deps-all tree
 	@ci/matrix.sh
 
 # Upstream's lib/test_hmm.c + selftests/mm/hmm-tests, under QEMU
-hmm-tests: tree
+hmm-tests: deps-all tree
 	@ci/hmm-tests.sh
 
 # The CI gate for a posted series: make gate SERIES=path [BASE=...]
-gate:
+gate: deps-all
 	@ci/gate.sh "$(SERIES)"
 
 # Time and count every strategy on our stack and the existing calls on
 # 7.2.8 (two boots): table and plot under $(HMMWALK_CACHE)/results/bench
-bench:
+bench: deps-all
 	@ci/bench.sh
 
 # Branch coverage of the walker by the suite (UML, gcov, lcov HTML)
-coverage: tree
+coverage: deps-all tree
 	@ci/coverage.sh
 
 # Mutation self-test of the suite: MAX=N mutants (0: all), TIERS="uml x86_64"
 MAX ?= 0
-mutants: tree
+mutants: deps-all tree
 	@ci/mutants.py --max $(MAX)
 
 # Self-tests of the scripts (bad input gives clear errors)
