@@ -13,7 +13,7 @@ export BASE ?= 7.2.8
 
 .PHONY: all run check deps deps-all base tree uml uml-nomigrate x86_64 \
 	x86_64-debug summary push pop stack-check kunit-patch kunit-sync \
-	checkpatch matrix hmm-tests gate selftest expected bench coverage \
+	checkpatch matrix hmm-tests gate selftest expected bench bench-doc coverage \
 	mutants clean
 
 all: run
@@ -80,6 +80,11 @@ gate: deps-all
 # 7.2.8 (two boots): table and plot under $(HMMWALK_CACHE)/results/bench
 bench: deps-all
 	@ci/bench.sh
+
+# Put the last bench run into docs/ and README.md (a check keeps them in
+# sync with the stack)
+bench-doc:
+	@ci/bench-doc.sh
 
 # Branch coverage of the walker by the suite (UML, gcov, lcov HTML)
 coverage: deps-all tree

@@ -3,9 +3,10 @@
 # migration (mm/tests/hmm_bench_kunit.c) on our stack, and the existing
 # calls on 7.2.8 too, each in its own boot under QEMU; then a table
 # (Markdown and CSV) and a plot. Three boots: our stack with the step
-# counters (the counts), without them (the times), and 7.2.8. QEMU runs with -icount shift=0: the guest
-# clock advances 1 ns per guest instruction, so a "time" is an instruction
-# count, the same on every run and on every host.
+# counters (the counts), without them (the times), and 7.2.8. QEMU runs
+# with -icount shift=0: the guest clock advances 1 ns per guest
+# instruction, so a "time" is an instruction count, the same on every run
+# and on every host.
 #
 # usage: ci/bench.sh [OUT_DIR]
 set -euo pipefail
@@ -41,6 +42,9 @@ run() {
 grep -E '^test/' "$TOP/series" > "$out/base.series"
 HMMWALK_TREE=bench-base "$TOP/ci/tree.sh" "$out/base.series" > /dev/null 2>&1
 (export HMMWALK_TREE=bench-base; . "$TOP/ci/lib.sh"; cd "$TREE" && run base x86_64-bench-base)
+
+# The stack measured, for `make bench-doc` and its check
+"$TOP/ci/bench-doc.sh" --id > "$out/stack.id"
 
 py=python3
 $py -c 'import matplotlib' 2>/dev/null || py=/usr/bin/python3

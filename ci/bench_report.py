@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Tables and plot of make bench, from the BENCH lines of the two boots.
 
-usage: bench_report.py OUT_DIR   (reads stack.tsv, time.tsv and base.tsv there;
-writes bench.md, bench.csv and bench.png)
+usage: bench_report.py OUT_DIR   (reads stack.tsv, time.tsv, base.tsv and
+stack.id there; writes bench.md, bench.csv and bench.png)
+
+bench.md starts with the id of the stack it measured and a summary
+(between "summary" markers) that `make bench-doc` copies into README.md.
 
 stack.tsv: our stack with the step counters (the counts); time.tsv: our
 stack without them (the times); base.tsv: 7.2.8 (the existing calls).
@@ -44,16 +47,64 @@ with open(os.path.join(out, 'bench.csv'), 'w', newline='') as f:
     w.writerows(counted + timed + base)
 
 order = ['two_walk', 'three_walk', 'unified', 'vma_fault']
-md = ['# make bench', '',
-      'ns/page: median of 5 runs [min-max] of the guest clock under QEMU '
-      '`-icount shift=0` (1 ns per guest instruction: an instruction count, '
-      'the same on every run), on a kernel without the step counters. Walks, '
-      'PTE visits, locks and faults per call, from a kernel with them. '
-      'ratio: median over two_walk at the same state and size, same boot.', '']
+stack_id = open(os.path.join(out, 'stack.id')).read().strip()
 states = []
 for r in stack:
     if r['state'] not in states and r['strategy'] in order:
         states.append(r['state'])
+
+
+def pick(rows, s, kib, state='present'):
+    return next((r for r in rows if r['strategy'] == s and r['kib'] == kib
+                 and r['state'] == state), None)
+
+
+def normalised(s, kib):
+    """Our stack over 7.2.8 for call s, each over its boot's reference"""
+    a, b = pick(base, s, kib), pick(stack, s, kib)
+    ra, rb = pick(base, 'reference', kib, 'anon'), pick(stack, 'reference', kib, 'anon')
+    if a and b and ra and rb and a['median'] and ra['median']:
+        return a, b, (b['median'] / rb['median']) / (a['median'] / ra['median'])
+    return a, b, None
+
+
+# The summary: each state at its largest size
+summary = ['<!-- summary:begin -->',
+           '| state | KiB | (a) two_walk | (b) three_walk | (c) unified | '
+           '(d) vma_fault | (c)/(a) | (c)/(b) | (c) walks | (c) PTE visits/page '
+           '| pages prepared (a)/(b)/(c) |',
+           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+for st in states:
+    kib = max(r['kib'] for r in stack if r['state'] == st)
+    rs = {r['strategy']: r for r in stack if r['state'] == st and r['kib'] == kib}
+    if not all(s in rs for s in order):
+        continue
+    a, b, c, d = (rs[s] for s in order)
+    summary.append(
+        f"| {st} | {kib} | {a['median']} | {b['median']} | {c['median']} | "
+        f"{d['median']} | {c['median'] / a['median']:.2f} | "
+        f"{c['median'] / b['median']:.2f} | {c['walks']} | "
+        f"{c['ptes'] / (kib // 4):.2f} | {a['prepared']}/{b['prepared']}/{c['prepared']} |")
+worst = max((normalised(s, kib)[2] or 0, s, kib) for kib in {r['kib'] for r in base}
+            for s in ('plain_fault', 'plain_setup'))
+summary += ['', f'Existing callers on our stack against 7.2.8, normalised: at most '
+            f'{worst[0]:.3f} ({worst[1]} at {worst[2]} KiB).', '<!-- summary:end -->']
+
+md = [f'<!-- measured on stack {stack_id} -->', '# make bench', '',
+      'Strategies: (a) `two_walk`: `hmm_range_fault()` then `migrate_vma_setup()`; '
+      '(b) `three_walk`: `migrate_vma_setup()`, and if it left pages the driver '
+      'needs faulted, restore, `hmm_range_fault()`, `migrate_vma_setup()` again '
+      '(on present memory (b) is `migrate_vma_setup()` alone: the limit); '
+      '(c) `unified`: `hmm_range_fault(HMM_PFN_REQ_MIGRATE)` + '
+      '`migrate_hmm_range_setup()`; (d) `vma_fault`: `migrate_vma_setup()` with '
+      '`MIGRATE_VMA_FAULT` (faults only what it cannot collect: read-only pages '
+      'are collected as they are, so it faults nothing in cow and half).', '',
+      'ns/page: median of 5 runs [min-max] of the guest clock under QEMU '
+      '`-icount shift=0` (1 ns per guest instruction: an instruction count, '
+      'the same on every run), on a kernel without the step counters. Walks, '
+      'PTE visits, locks and faults per call, from a kernel with them. '
+      'ratio: median over two_walk at the same state and size, same boot.', '',
+      'Each state at its largest size:', ''] + summary + ['']
 for st in states:
     md += [f'## {st}', '',
            '| KiB | strategy | walks | PTE visits/page | PTE locks | PMD locks '
@@ -82,18 +133,10 @@ md += ['## Existing callers, stack against 7.2.8', '',
        '| KiB | call | 7.2.8 ns/page | stack ns/page | normalised ratio |',
        '| ---: | --- | ---: | ---: | ---: |']
 
-
-def pick(rows, s, kib, state='present'):
-    return next((r for r in rows if r['strategy'] == s and r['kib'] == kib
-                 and r['state'] == state), None)
-
-
 for kib in sorted({r['kib'] for r in base}):
     for s in ('plain_fault', 'plain_setup'):
-        a, b = pick(base, s, kib), pick(stack, s, kib)
-        ra, rb = pick(base, 'reference', kib, 'anon'), pick(stack, 'reference', kib, 'anon')
-        if a and b and ra and rb and a['median'] and ra['median']:
-            norm = (b['median'] / rb['median']) / (a['median'] / ra['median'])
+        a, b, norm = normalised(s, kib)
+        if norm is not None:
             md.append(f"| {kib} | {s} | {a['median']} | {b['median']} | {norm:.3f} |")
 with open(os.path.join(out, 'bench.md'), 'w') as f:
     f.write('\n'.join(md) + '\n')

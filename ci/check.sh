@@ -27,6 +27,7 @@ cd "$TOP"
 check stack-applies-clean ci/stack-check.sh
 check kunit-patch-in-sync ci/kunit-sync.sh
 check checkpatch ci/checkpatch.sh
+check bench-doc-current ci/bench-doc.sh --check
 check selftests ci/tests/run.sh
 check tree ci/tree.sh
 for tier in uml uml-nomigrate x86_64 x86_64-debug; do

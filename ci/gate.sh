@@ -7,8 +7,8 @@
 #   SERIES: an mbox, a directory of format-patch files, a quilt directory,
 #   or a quilt series file (our own stack: ci/gate.sh series).
 #   HMMWALK_GATE_STEPS: the steps to run (default: all of them, in order):
-#   apply bisect checkpatch matrix kunit-uml kunit-x86_64 kunit-x86_64-debug
-#   hmm-tests
+#   apply bisect checkpatch matrix kunit-uml kunit-uml-nomigrate kunit-x86_64
+#   kunit-x86_64-debug hmm-tests
 #
 # Writes $CACHE/gate/<name>/verdict.md and verdict.json, a log per check;
 # exit 0 only if no check failed. Every step records "status<TAB>step<TAB>
@@ -18,7 +18,7 @@ set -uo pipefail
 
 [ -n "${1:-}" ] || die "no series given: make gate SERIES=path/to/mbox-or-patches"
 input=$(realpath -m "$1")
-steps=${HMMWALK_GATE_STEPS:-apply bisect checkpatch matrix kunit-uml kunit-x86_64 kunit-x86_64-debug hmm-tests}
+steps=${HMMWALK_GATE_STEPS:-apply bisect checkpatch matrix kunit-uml kunit-uml-nomigrate kunit-x86_64 kunit-x86_64-debug hmm-tests}
 name=$(printf %s "$(basename "$input")" | tr -c 'A-Za-z0-9._-' '_')
 out=$CACHE/gate/$name
 rm -rf "$out"
@@ -106,8 +106,8 @@ if want checkpatch; then
 fi
 
 # The working tree: the whole series, for the rest
-if want matrix || want kunit-uml || want kunit-x86_64 || want kunit-x86_64-debug ||
-   want hmm-tests; then
+if want matrix || want kunit-uml || want kunit-uml-nomigrate || want kunit-x86_64 ||
+   want kunit-x86_64-debug || want hmm-tests; then
 	"$TOP/ci/tree.sh" "$series" "$out/all" 2 > /dev/null 2>&1
 fi
 
@@ -123,7 +123,7 @@ if want matrix; then
 fi
 
 # 6. KUnit tiers: a crash or hang costs a boot per remaining case
-for tier in uml x86_64 x86_64-debug; do
+for tier in uml uml-nomigrate x86_64 x86_64-debug; do
 	want "kunit-$tier" || continue
 	res=$out/kunit-$tier
 	HMMWALK_ISOLATE=1 "$TOP/ci/kunit.sh" "$tier" "$res" > "$out/logs/kunit-$tier.txt" 2>&1

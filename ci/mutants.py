@@ -9,9 +9,11 @@ mutant is built and run in the UML tier (and, with TIERS="uml x86_64", the
 x86_64 tier for what UML lets live); it is killed when a case fails,
 crashes or hangs. Mutants that do not build are not counted.
 
-usage: ci/mutants.py [--max N] [--seed S] [--list]
+usage: ci/mutants.py [--max N] [--seed S] [--min-rate PCT] [--list]
 Prints the kill rate and every surviving mutant (file:line, operator, the
-mutated line). The working tree is restored after every mutant.
+mutated line). The working tree is restored after every mutant. With
+--min-rate, exits 1 when fewer than PCT % of the mutants that build are
+killed (make check runs a small seeded slice this way).
 """
 import argparse
 import os
@@ -91,6 +93,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--max', type=int, default=0)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--min-rate', type=float, default=0)
     ap.add_argument('--list', action='store_true')
     a = ap.parse_args()
     tiers = os.environ.get('TIERS', 'uml').split()
@@ -134,6 +137,13 @@ def main():
           f"({100.0 * counts['killed'] / valid if valid else 0:.1f}%) by {' + '.join(tiers)}")
     for s in survivors:
         print('  survived: ' + s)
+    if not valid:
+        print('mutants: none of them builds: the generator or the tree is broken')
+        return 1
+    rate = 100.0 * counts['killed'] / valid
+    if rate < a.min_rate:
+        print(f'mutants: kill rate {rate:.1f}% is below {a.min_rate:g}%')
+        return 1
     return 0
 
 
