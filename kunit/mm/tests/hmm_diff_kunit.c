@@ -16,12 +16,21 @@ static const u32 hmm_diff_seeds[] = {
 	1, 2, 3, 5, 8, 13, 21, 34, 0x5eed, 0xdecade, 0xfeed, 0xc0ffee,
 };
 
-static void hmm_diff_seed_desc(const u32 *seed, char *desc)
+static void hmm_diff_seeds_desc(struct kunit *test, const void *param,
+				char *desc)
 {
+	const u32 *seed = param;
+
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "seed %#x", *seed);
 }
 
-KUNIT_ARRAY_PARAM(hmm_diff_seeds, hmm_diff_seeds, hmm_diff_seed_desc);
+static int hmm_diff_seeds_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_diff_seeds,
+				    ARRAY_SIZE(hmm_diff_seeds),
+				    hmm_diff_seeds_desc);
+	return 0;
+}
 
 /* How a collected page relates to what was written at its address */
 static int hmm_diff_data(struct hmmk *ctx, unsigned long mpfn,
@@ -151,7 +160,7 @@ static void hmm_diff_random_states(struct kunit *test)
 }
 
 static struct kunit_case hmm_diff_test_cases[] = {
-	KUNIT_CASE_PARAM(hmm_diff_random_states, hmm_diff_seeds_gen_params),
+	HMMK_CASE_PARAMS(hmm_diff_random_states, hmm_diff_seeds),
 	{}
 };
 

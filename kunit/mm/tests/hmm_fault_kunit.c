@@ -84,7 +84,20 @@ static const struct hmm_fault_case hmm_fault_cases[] = {
 	{ "hole, read fault",		VMA_HOLE, HMMK_NONE, F, -EFAULT, 0, HMMK_PTE_NONE },
 };
 
-KUNIT_ARRAY_PARAM_DESC(hmm_fault_cases, hmm_fault_cases, desc);
+static void hmm_fault_cases_desc(struct kunit *test, const void *param,
+				char *desc)
+{
+	const struct hmm_fault_case *c = param;
+
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+static int hmm_fault_cases_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_fault_cases, ARRAY_SIZE(hmm_fault_cases),
+				    hmm_fault_cases_desc);
+	return 0;
+}
 
 static unsigned long hmmk_map_kind(struct hmmk *ctx, enum hmmk_vma vma)
 {
@@ -260,7 +273,7 @@ static void hmm_fault_null_notifier(struct kunit *test)
 
 static struct kunit_case hmm_fault_test_cases[] = {
 	KUNIT_CASE(hmm_fault_present_pfns),
-	KUNIT_CASE_PARAM(hmm_fault_plain, hmm_fault_cases_gen_params),
+	HMMK_CASE_PARAMS(hmm_fault_plain, hmm_fault_cases),
 	KUNIT_CASE(hmm_fault_per_pfn),
 	KUNIT_CASE(hmm_fault_multi_vma),
 	KUNIT_CASE(hmm_fault_ebusy),

@@ -20,6 +20,16 @@
 #define HMMK_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 #define HMMK_PMD_PAGES	BIT(HMMK_PMD_ORDER)
 
+/*
+ * Table-driven cases: the case's param_init (<table>_init) registers the
+ * table and kunit_array_gen_params() walks it, so KUnit prints a plan line
+ * ("1..N") before the parameters. param_init runs outside the test's
+ * try-catch: it only registers the table.
+ */
+#define HMMK_CASE_PARAMS(test_name, table)				\
+	KUNIT_CASE_PARAM_WITH_INIT(test_name, kunit_array_gen_params,	\
+				   table##_init, NULL)
+
 /* What a page of a test range is made into before the walk */
 enum hmmk_state {
 	HMMK_NONE,		/* never touched: pte_none */

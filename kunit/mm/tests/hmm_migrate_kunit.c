@@ -22,13 +22,21 @@ enum hmmk_via {
 
 static const enum hmmk_via hmmk_vias[] = { VIA_HMM, VIA_VMA };
 
-static void hmmk_via_desc(const enum hmmk_via *via, char *desc)
+static void hmmk_vias_desc(struct kunit *test, const void *param,
+				char *desc)
 {
+	const enum hmmk_via *via = param;
+
 	strscpy(desc, *via == VIA_HMM ? "hmm_range_fault" :
 		"migrate_vma_setup", KUNIT_PARAM_DESC_SIZE);
 }
 
-KUNIT_ARRAY_PARAM(hmmk_vias, hmmk_vias, hmmk_via_desc);
+static int hmmk_vias_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmmk_vias, ARRAY_SIZE(hmmk_vias),
+				    hmmk_vias_desc);
+	return 0;
+}
 
 struct hmmk_prep {
 	enum hmmk_via via;
@@ -192,7 +200,20 @@ static const struct hmm_big_case hmm_big_cases[] = {
 	{ "migrate_vma_setup, THPs", VIA_VMA, true },
 };
 
-KUNIT_ARRAY_PARAM_DESC(hmm_big_cases, hmm_big_cases, desc);
+static void hmm_big_cases_desc(struct kunit *test, const void *param,
+				char *desc)
+{
+	const struct hmm_big_case *c = param;
+
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+static int hmm_big_cases_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_big_cases, ARRAY_SIZE(hmm_big_cases),
+				    hmm_big_cases_desc);
+	return 0;
+}
 
 /*
  * 4 MiB written then freed with MADV_DONTNEED: all 1024 pages are prepared,
@@ -539,7 +560,20 @@ static const struct hmm_bad_case hmm_bad_cases[] = {
 	{ "owner differs from pgmap_owner", 0, NPAGES, .other_owner = true },
 };
 
-KUNIT_ARRAY_PARAM_DESC(hmm_bad_cases, hmm_bad_cases, desc);
+static void hmm_bad_cases_desc(struct kunit *test, const void *param,
+				char *desc)
+{
+	const struct hmm_bad_case *c = param;
+
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+static int hmm_bad_cases_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_bad_cases, ARRAY_SIZE(hmm_bad_cases),
+				    hmm_bad_cases_desc);
+	return 0;
+}
 
 /* Refused with -EINVAL before any page is touched */
 static void hmm_migrate_bad_args(struct kunit *test)
@@ -828,7 +862,20 @@ static const struct hmm_thp_case hmm_thp_cases[] = {
 	{ "migrate_vma_setup, range inside", VIA_VMA, true, 100, 8 },
 };
 
-KUNIT_ARRAY_PARAM_DESC(hmm_thp_cases, hmm_thp_cases, desc);
+static void hmm_thp_cases_desc(struct kunit *test, const void *param,
+				char *desc)
+{
+	const struct hmm_thp_case *c = param;
+
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+static int hmm_thp_cases_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_thp_cases, ARRAY_SIZE(hmm_thp_cases),
+				    hmm_thp_cases_desc);
+	return 0;
+}
 
 /*
  * A PMD mapped THP: one unit with MIGRATE_VMA_SELECT_COMPOUND and a range
@@ -982,27 +1029,27 @@ static void hmm_migrate_device_thp(struct kunit *test)
 }
 
 static struct kunit_case hmm_migrate_test_cases[] = {
-	KUNIT_CASE_PARAM(hmm_migrate_present, hmmk_vias_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_holes, hmmk_vias_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_dontneed_4m, hmm_big_cases_gen_params),
+	HMMK_CASE_PARAMS(hmm_migrate_present, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_holes, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_dontneed_4m, hmm_big_cases),
 	KUNIT_CASE(hmm_migrate_write_fault),
-	KUNIT_CASE_PARAM(hmm_migrate_file_unmapped, hmmk_vias_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_waits_for_entry, hmmk_vias_gen_params),
+	HMMK_CASE_PARAMS(hmm_migrate_file_unmapped, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_waits_for_entry, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_skips_entry),
-	KUNIT_CASE_PARAM(hmm_migrate_rollback_sigbus, hmmk_vias_gen_params),
+	HMMK_CASE_PARAMS(hmm_migrate_rollback_sigbus, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_rollback_eperm),
-	KUNIT_CASE_PARAM(hmm_migrate_busy_pages, hmmk_vias_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_unsplittable_thp, hmmk_vias_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_bad_args, hmm_bad_cases_gen_params),
+	HMMK_CASE_PARAMS(hmm_migrate_busy_pages, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_thp, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_bad_args, hmm_bad_cases),
 	KUNIT_CASE(hmm_migrate_ebusy),
 	KUNIT_CASE(hmm_migrate_notifier),
 	KUNIT_CASE(hmm_migrate_plain_setup),
-	KUNIT_CASE_PARAM(hmm_migrate_device_own, hmmk_vias_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_device_foreign, hmmk_vias_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_thp, hmm_thp_cases_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_huge_zero, hmmk_vias_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_pte_mapped_thp, hmmk_vias_gen_params),
-	KUNIT_CASE_PARAM(hmm_migrate_device_thp, hmmk_vias_gen_params),
+	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_device_foreign, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
+	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
 	/* Last: an implementation that dereferences NULL crashes here */
 	KUNIT_CASE(hmm_migrate_null_notifier),
 	{}
