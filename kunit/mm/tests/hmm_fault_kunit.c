@@ -85,7 +85,7 @@ static const struct hmm_fault_case hmm_fault_cases[] = {
 };
 
 static void hmm_fault_cases_desc(struct kunit *test, const void *param,
-				char *desc)
+				 char *desc)
 {
 	const struct hmm_fault_case *c = param;
 

@@ -23,7 +23,7 @@ enum hmmk_via {
 static const enum hmmk_via hmmk_vias[] = { VIA_HMM, VIA_VMA };
 
 static void hmmk_vias_desc(struct kunit *test, const void *param,
-				char *desc)
+			   char *desc)
 {
 	const enum hmmk_via *via = param;
 
@@ -201,7 +201,7 @@ static const struct hmm_big_case hmm_big_cases[] = {
 };
 
 static void hmm_big_cases_desc(struct kunit *test, const void *param,
-				char *desc)
+			       char *desc)
 {
 	const struct hmm_big_case *c = param;
 
@@ -561,7 +561,7 @@ static const struct hmm_bad_case hmm_bad_cases[] = {
 };
 
 static void hmm_bad_cases_desc(struct kunit *test, const void *param,
-				char *desc)
+			       char *desc)
 {
 	const struct hmm_bad_case *c = param;
 
@@ -863,7 +863,7 @@ static const struct hmm_thp_case hmm_thp_cases[] = {
 };
 
 static void hmm_thp_cases_desc(struct kunit *test, const void *param,
-				char *desc)
+			       char *desc)
 {
 	const struct hmm_thp_case *c = param;
 
