@@ -62,6 +62,8 @@ struct hmmk_counts {
 
 struct hmmk_dev;
 
+#define HMMK_TO_RAM_MAX	16
+
 struct hmmk {
 	struct kunit *test;
 	struct mm_struct *mm;
@@ -74,6 +76,14 @@ struct hmmk {
 	int own_open;
 	struct hmmk_dev *dev;		/* owner hmmk_owner(ctx) */
 	struct hmmk_dev *foreign;	/* another owner */
+	/*
+	 * How the devices' migrate_to_ram() migrates back: its flags added to
+	 * MIGRATE_VMA_SELECT_DEVICE_PRIVATE, the pages around the fault it
+	 * takes along (at most HMMK_TO_RAM_MAX), and the cpages it last saw.
+	 */
+	unsigned long to_ram_flags;
+	unsigned long to_ram_npages;
+	unsigned long to_ram_cpages;
 	u32 seed;			/* tags written into pages */
 };
 

@@ -197,36 +197,50 @@ static void hmmk_dev_free(struct folio *folio)
 }
 
 /* The CPU touched one of our pages: migrate that page back to RAM */
+/*
+ * A CPU fault on one of our pages: migrate it back to system memory, with
+ * the pages around it when the test asks (ctx->to_ram_npages), the way a
+ * driver does, through migrate_vma_setup() with fault_page set.
+ */
 static vm_fault_t hmmk_dev_migrate_to_ram(struct vm_fault *vmf)
 {
 	struct hmmk_dev *dev = hmmk_dev_of(vmf->page);
-	unsigned long src = 0, dst = 0;
+	struct hmmk *ctx = dev->ctx;
+	unsigned long npages = clamp(ctx->to_ram_npages, 1UL, HMMK_TO_RAM_MAX);
+	unsigned long src[HMMK_TO_RAM_MAX] = {}, dst[HMMK_TO_RAM_MAX] = {};
+	unsigned long start = ALIGN_DOWN(vmf->address, npages << PAGE_SHIFT);
 	struct migrate_vma args = {
 		.vma = vmf->vma,
-		.start = vmf->address & PAGE_MASK,
-		.end = (vmf->address & PAGE_MASK) + PAGE_SIZE,
-		.src = &src,
-		.dst = &dst,
+		.src = src,
+		.dst = dst,
 		.pgmap_owner = dev->pgmap.owner,
-		.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+		.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE | ctx->to_ram_flags,
 		.fault_page = vmf->page,
 	};
-	struct page *spage, *dpage;
+	unsigned long i, fault_idx;
 
+	start = max(start, vmf->vma->vm_start);
+	args.start = start;
+	args.end = min(start + (npages << PAGE_SHIFT), vmf->vma->vm_end);
+	fault_idx = (vmf->address - start) >> PAGE_SHIFT;
 	if (migrate_vma_setup(&args))
 		return VM_FAULT_SIGBUS;
-	spage = migrate_pfn_to_page(src);
-	if (spage && (src & MIGRATE_PFN_MIGRATE)) {
+	ctx->to_ram_cpages = args.cpages;
+	for (i = 0; i < args.npages; i++) {
+		struct page *spage = migrate_pfn_to_page(src[i]), *dpage;
+
+		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
 		dpage = alloc_page(GFP_HIGHUSER_MOVABLE);
-		if (dpage) {
-			lock_page(dpage);
-			copy_highpage(dpage, hmmk_dev_backing(spage));
-			dst = migrate_pfn(page_to_pfn(dpage));
-		}
+		if (!dpage)
+			continue;
+		lock_page(dpage);
+		copy_highpage(dpage, hmmk_dev_backing(spage));
+		dst[i] = migrate_pfn(page_to_pfn(dpage));
 	}
 	migrate_vma_pages(&args);
 	migrate_vma_finalize(&args);
-	return dst ? 0 : VM_FAULT_SIGBUS;
+	return dst[fault_idx] ? 0 : VM_FAULT_SIGBUS;
 }
 
 static const struct dev_pagemap_ops hmmk_dev_ops = {

@@ -806,6 +806,50 @@ static void hmm_migrate_device_own(struct kunit *test)
 	hmmk_unmap(ctx, addr, NPAGES);
 }
 
+/*
+ * A CPU fault on our own device page, where the driver's migrate_to_ram()
+ * calls migrate_vma_setup() with MIGRATE_VMA_FAULT and fault_page: the
+ * fault path already holds that page's lock, so the walk prepares it
+ * without locking it again, and the other pages of the range with their
+ * own lock. The pages come back with their data.
+ */
+static void hmm_migrate_device_cpu_fault(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long addr, blk, i;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, 2 * NPAGES);
+	hmmk_write(ctx, addr, 2 * NPAGES);
+	hmmk_to_device(ctx, ctx->dev, addr, 2 * NPAGES, false);
+	/* NPAGES pages in the VMA, aligned as migrate_to_ram() aligns them */
+	blk = ALIGN(addr, NPAGES << PAGE_SHIFT);
+	ctx->to_ram_flags = MIGRATE_VMA_FAULT;
+
+	ctx->to_ram_npages = 1;
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, blk + 2 * PAGE_SIZE),
+			hmmk_tag(ctx, blk + 2 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, 1);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, blk + 2 * PAGE_SIZE),
+			HMMK_PTE_PRESENT);
+
+	/* The whole block: page 2 is system memory now, not selected */
+	ctx->to_ram_npages = NPAGES;
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, blk + 5 * PAGE_SIZE),
+			hmmk_tag(ctx, blk + 5 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, NPAGES - 1);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, blk, NPAGES,
+					     HMMK_PTE_PRESENT), NPAGES);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, 2 * NPAGES,
+					     HMMK_PTE_DEVICE), NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, blk + i * PAGE_SIZE),
+				    hmmk_tag(ctx, blk + i * PAGE_SIZE),
+				    "page %lu", i);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, 2 * NPAGES);
+}
+
 /* Another owner's device pages: faulted back to RAM, then prepared */
 static void hmm_migrate_device_foreign(struct kunit *test)
 {
@@ -1046,6 +1090,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_plain_setup),
 	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_foreign, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_device_cpu_fault),
 	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias),
