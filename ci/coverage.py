@@ -7,13 +7,26 @@ outcomes were not all taken.
 Line numbers are those of the tree after the whole series: each patch's
 hunks move the lines added by the earlier patches to their new place.
 
-usage: coverage.py LCOV_INFO FILE... -- PATCH...
+Each line listed gets its reason from REASONS (kunit/coverage.tsv: a piece
+of the line's source, a tab, why the suite cannot take that outcome); a
+line no entry matches is "no reason recorded" and is counted.
+
+usage: coverage.py [--reasons REASONS] LCOV_INFO FILE... -- PATCH...
+(run from the top of the tree the lcov data was taken on)
 """
 import re
 import sys
 
-sep = sys.argv.index('--')
-info, files, patches = sys.argv[1], sys.argv[2:sep], sys.argv[sep + 1:]
+args = sys.argv[1:]
+reasons = []
+if args[0] == '--reasons':
+    for line in open(args[1]):
+        if line.strip() and not line.startswith('#'):
+            piece, why = line.rstrip('\n').split('\t', 1)
+            reasons.append((piece, why))
+    args = args[2:]
+sep = args.index('--')
+info, files, patches = args[0], args[1:sep], args[sep + 1:]
 HUNK = re.compile(r'^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@')
 
 
@@ -80,6 +93,7 @@ for line in open(info):
         branches.setdefault(src, {}).setdefault(int(n), []).append(
             0 if taken == '-' else int(taken))
 
+unexplained = 0
 for f in files:
     a = added[f]
     la = {n: h for n, h in lines.get(f, {}).items() if n in a}
@@ -89,7 +103,13 @@ for f in files:
     print(f'{f}: {len(a)} added lines, {sum(1 for h in la.values() if h)}/{len(la)} '
           f'executable lines run, {hb}/{nb} branch outcomes taken'
           f' ({100.0 * hb / nb if nb else 100:.1f}%)')
+    text = open(f, errors='replace').read().split('\n')
     for n in sorted(ba):
         missed = sum(1 for x in ba[n] if not x)
         if missed:
-            print(f'  {f}:{n}: {missed} of {len(ba[n])} outcomes never taken')
+            why = next((w for p, w in reasons if p in text[n - 1]), None)
+            unexplained += why is None
+            print(f'  {f}:{n}: {missed} of {len(ba[n])} outcomes never taken: '
+                  f'{text[n - 1].strip()}\n      -> {why or "no reason recorded"}')
+if reasons:
+    print(f'lines with outcomes never taken and no reason recorded: {unexplained}')

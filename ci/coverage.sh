@@ -117,7 +117,7 @@ for t in uml x86_64; do
 		$patches | grep -v '^  '
 done > "$out/summary.txt"
 echo "== both tiers" >> "$out/summary.txt"
-python3 "$TOP/ci/coverage.py" "$out/walker.info" mm/hmm.c mm/migrate_device.c -- \
-	$patches >> "$out/summary.txt"
+python3 "$TOP/ci/coverage.py" --reasons "$TOP/kunit/coverage.tsv" "$out/walker.info" \
+	mm/hmm.c mm/migrate_device.c -- $patches >> "$out/summary.txt"
 cat "$out/summary.txt"
 echo "HTML report: $out/html/index.html"

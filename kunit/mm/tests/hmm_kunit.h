@@ -125,6 +125,7 @@ enum hmmk_pte hmmk_pte(struct hmmk *ctx, unsigned long addr);
 int hmmk_count_pte(struct hmmk *ctx, unsigned long addr, unsigned long npages,
 		   enum hmmk_pte what);
 bool hmmk_pmd_mapped(struct hmmk *ctx, unsigned long addr);
+bool hmmk_pte_table(struct hmmk *ctx, unsigned long addr);
 struct page *hmmk_page(struct hmmk *ctx, unsigned long addr);
 
 /* Walks */

@@ -252,7 +252,8 @@ void hmmk_dontneed(struct hmmk *ctx, unsigned long addr, unsigned long npages)
 struct hmmk_lookup {
 	enum hmmk_pte pte;
 	struct page *page;
-	bool pmd;
+	bool pmd;	/* a PMD leaf or PMD entry maps addr */
+	bool table;	/* a page table of PTEs covers addr */
 };
 
 static struct hmmk_lookup hmmk_lookup(struct hmmk *ctx, unsigned long addr)
@@ -287,6 +288,7 @@ static struct hmmk_lookup hmmk_lookup(struct hmmk *ctx, unsigned long addr)
 	spin_unlock(ptl);
 	if (l.pmd || pmd_none(pmd))
 		goto out;
+	l.table = true;
 
 	ptep = pte_offset_map_lock(ctx->mm, pmdp, addr, &ptl);
 	if (!ptep)
@@ -335,6 +337,11 @@ int hmmk_count_pte(struct hmmk *ctx, unsigned long addr, unsigned long npages,
 bool hmmk_pmd_mapped(struct hmmk *ctx, unsigned long addr)
 {
 	return hmmk_lookup(ctx, addr).pmd;
+}
+
+bool hmmk_pte_table(struct hmmk *ctx, unsigned long addr)
+{
+	return hmmk_lookup(ctx, addr).table;
 }
 
 struct page *hmmk_page(struct hmmk *ctx, unsigned long addr)

@@ -294,6 +294,43 @@ static void hmm_migrate_write_fault(struct kunit *test)
 	hmmk_expect_balanced(ctx);
 }
 
+/*
+ * A file mapping with no page table under it at all: the walk faults the
+ * pages in from its hole callback, walks the page table those faults made,
+ * and prepares every page.
+ */
+static void hmm_migrate_no_page_table(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	unsigned long map, addr, i;
+
+	/* A PMD of its own: no other mapping made a page table there */
+	map = hmmk_map_shmem(ctx, 2 * HMMK_PMD_PAGES, true);
+	addr = ALIGN(map, PMD_SIZE);
+	KUNIT_ASSERT_FALSE(test, hmmk_pte_table(ctx, addr));
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_MIGRATION), NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      p.migrate.src[i] & MIGRATE_PFN_MIGRATE,
+				      "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_PRESENT), NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    0, "page %lu", i);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, map, 2 * HMMK_PMD_PAGES);
+}
+
 /* File pages in the page cache but not mapped: faulted in, then prepared */
 static void hmm_migrate_file_unmapped(struct kunit *test)
 {
@@ -546,9 +583,15 @@ struct hmm_bad_case {
 	long start;		/* pages from the mapping */
 	long npages;
 	long offset;		/* bytes added to start */
+	long end_offset;	/* bytes added to end */
 	bool no_migrate;
 	bool other_owner;
 	bool two_vmas;
+	bool no_src;
+	bool no_dst;
+	bool pfns_are_src;	/* range->hmm_pfns == migrate->src */
+	bool pfnmap;		/* a VM_PFNMAP VMA */
+	bool system_fault_page;	/* migrate->fault_page not device private */
 };
 
 static const struct hmm_bad_case hmm_bad_cases[] = {
@@ -558,6 +601,13 @@ static const struct hmm_bad_case hmm_bad_cases[] = {
 	{ "beyond the VMA", 2, NPAGES },
 	{ "two VMAs", 0, NPAGES, .two_vmas = true },
 	{ "owner differs from pgmap_owner", 0, NPAGES, .other_owner = true },
+	{ "unaligned end", 0, NPAGES, .end_offset = -8 },
+	{ "no src array", 0, NPAGES, .no_src = true },
+	{ "no dst array", 0, NPAGES, .no_dst = true },
+	{ "hmm_pfns is the src array", 0, NPAGES, .pfns_are_src = true },
+	{ "VM_PFNMAP VMA", 0, NPAGES, .pfnmap = true },
+	{ "fault_page is a system page", 0, NPAGES,
+	  .system_fault_page = true },
 };
 
 static void hmm_bad_cases_desc(struct kunit *test, const void *param,
@@ -584,8 +634,12 @@ static void hmm_migrate_bad_args(struct kunit *test)
 	struct hmmk_prep p;
 	unsigned long addr, start;
 
-	addr = hmmk_map_anon(ctx, NPAGES);
-	hmmk_write(ctx, addr, NPAGES);
+	if (c->pfnmap) {
+		addr = hmmk_map_pfnmap(ctx, NPAGES);
+	} else {
+		addr = hmmk_map_anon(ctx, NPAGES);
+		hmmk_write(ctx, addr, NPAGES);
+	}
 	if (c->two_vmas)
 		hmmk_map_fixed(ctx, addr + PAGE_SIZE * NPAGES / 2, NPAGES / 2,
 			       PROT_READ | PROT_WRITE | PROT_EXEC);
@@ -596,10 +650,18 @@ static void hmm_migrate_bad_args(struct kunit *test)
 			  MIGRATE_VMA_SELECT_SYSTEM);
 	hmmk_range_init(ctx, &p.range, start, NPAGES,
 			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
-	p.range.end = start + c->npages * PAGE_SIZE;
+	p.range.end = start + c->npages * PAGE_SIZE + c->end_offset;
 	p.range.migrate = c->no_migrate ? NULL : &p.migrate;
 	if (c->other_owner)
 		p.range.dev_private_owner = &p;
+	if (c->no_src)
+		p.migrate.src = NULL;
+	if (c->no_dst)
+		p.migrate.dst = NULL;
+	if (c->pfns_are_src)
+		p.range.hmm_pfns = p.migrate.src;
+	if (c->system_fault_page)
+		p.migrate.fault_page = hmmk_page(ctx, addr);
 
 	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &p.range), -EINVAL);
 	hmmk_expect_restored(ctx, snap);
@@ -1078,6 +1140,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_dontneed_4m, hmm_big_cases),
 	KUNIT_CASE(hmm_migrate_write_fault),
 	HMMK_CASE_PARAMS(hmm_migrate_file_unmapped, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_no_page_table, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_waits_for_entry, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_skips_entry),
 	HMMK_CASE_PARAMS(hmm_migrate_rollback_sigbus, hmmk_vias),
