@@ -625,6 +625,65 @@ static int hmm_bad_cases_init(struct kunit *test)
 	return 0;
 }
 
+/*
+ * Per-pfn requests (pfn_flags_mask): only the pages that ask for
+ * HMM_PFN_REQ_MIGRATE are prepared; the others are faulted as asked and
+ * reported. Over a PMD with no page table (a hole: prepared without a
+ * fault, faulted in where only a fault is asked) and a PMD of written pages
+ * (a THP where THP is built: split, as not every page asks).
+ */
+static void hmm_migrate_per_pfn(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long n = 2 * HMMK_PMD_PAGES, addr, i, cpages = 0;
+	struct migrate_vma migrate;
+	struct hmm_range range;
+	int ret;
+
+	addr = hmmk_map_thp(ctx, 2);
+	hmmk_write(ctx, addr + PMD_SIZE, HMMK_PMD_PAGES);
+	hmmk_migrate_init(ctx, &migrate, addr, n, MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &range, addr, n, 0);
+	range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE;
+	range.migrate = &migrate;
+	for (i = 0; i < n; i++) {
+		range.hmm_pfns[i] = i % 3 == 0 ? HMM_PFN_REQ_FAULT :
+				    i % 3 == 1 ? HMM_PFN_REQ_MIGRATE :
+				    HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE;
+		cpages += i % 3 != 0;
+	}
+
+	mmap_read_lock(ctx->mm);
+	range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+	ret = hmm_range_fault(&range);
+	if (!ret)
+		migrate_hmm_range_setup(&range);
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, ret, 0);
+
+	KUNIT_EXPECT_EQ(test, migrate.cpages, cpages);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test,
+				    !!(migrate.src[i] & MIGRATE_PFN_MIGRATE),
+				    i % 3 != 0, "page %lu", i);
+		if (i % 3 == 0)
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      range.hmm_pfns[i] & HMM_PFN_VALID,
+					      "page %lu", i);
+	}
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, n, HMMK_PTE_MIGRATION),
+			0);
+	for (i = HMMK_PMD_PAGES; i < n; i += 7)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
+				    "page %lu", i);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, n);
+}
+
 /* Refused with -EINVAL before any page is touched */
 static void hmm_migrate_bad_args(struct kunit *test)
 {
@@ -1148,6 +1207,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_busy_pages, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_thp, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_bad_args, hmm_bad_cases),
+	KUNIT_CASE(hmm_migrate_per_pfn),
 	KUNIT_CASE(hmm_migrate_ebusy),
 	KUNIT_CASE(hmm_migrate_notifier),
 	KUNIT_CASE(hmm_migrate_plain_setup),
