@@ -4,6 +4,7 @@
 #
 # usage: ci/kunit.sh TIER [OUT_DIR]
 #   TIER: uml | uml-nomigrate | x86_64 | x86_64-debug
+#   HMMWALK_KUNIT_TIMEOUT=S: seconds a whole run may take (default per tier)
 #   HMMWALK_ISOLATE=1: re-run, one boot per case, the cases a crash or a hang
 #   kept from running (the gate uses it; our own stack never needs it).
 #
@@ -23,6 +24,7 @@ uml*)		timeout=300 case_timeout=60 ;;
 x86_64)		timeout=600 case_timeout=120 ;;
 *)		timeout=1200 case_timeout=240 ;;
 esac
+timeout=${HMMWALK_KUNIT_TIMEOUT:-$timeout}	# make mutants: hangs are kills
 
 rm -rf "$out"
 mkdir -p "$out"

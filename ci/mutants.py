@@ -31,7 +31,7 @@ REGIONS = [
     ('mm/hmm.c', 'struct hmm_migrate_walk {', '#endif /* CONFIG_DEVICE_MIGRATION */'),
     ('mm/migrate_device.c', 'static int migrate_vma_setup_fault(',
      'EXPORT_SYMBOL(migrate_vma_setup);'),
-    ('mm/migrate_device.c', 'static unsigned long migrate_hmm_pfn(',
+    ('mm/migrate_device.c', 'void migrate_hmm_range_setup(struct hmm_range *range)',
      'EXPORT_SYMBOL(migrate_hmm_range_setup);'),
 ]
 UNLOCKS = ('spin_unlock', 'pte_unmap_unlock', 'folio_unlock',
@@ -80,10 +80,12 @@ def all_mutants():
 
 def killed_by(tier):
     """Build and run a tier: 'killed', 'alive' or 'invalid' (no build)."""
+    # A clean run takes seconds: a mutant that hangs is killed sooner
+    env = dict(os.environ, HMMWALK_KUNIT_TIMEOUT='120' if tier == 'uml' else '300')
     r = subprocess.run([os.path.join(TOP, 'ci', 'kunit.sh'), tier,
                         os.path.join(CACHE, 'results', 'mutant-' + tier)],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=1800)
+                       text=True, timeout=1800, env=env)
     if 'BUILD FAILED' in r.stdout:
         return 'invalid'
     return 'killed' if r.returncode else 'alive'
@@ -115,6 +117,7 @@ def main():
         full = os.path.join(TREE, path)
         orig = open(full).read()
         lines = orig.splitlines(True)
+        old = lines[i]
         lines[i] = new
         try:
             with open(full, 'w') as f:
@@ -130,7 +133,7 @@ def main():
         counts[verdict] += 1
         print(f'[{n}/{len(muts)}] {verdict:7} {path}:{i + 1}: {op}', flush=True)
         if verdict == 'alive':
-            survivors.append(f'{path}:{i + 1}: {op}: {new.strip() or "(deleted) " + lines[i].strip()}')
+            survivors.append(f'{path}:{i + 1}: {op}: {new.strip() or "(deleted) " + old.strip()}')
     valid = counts['killed'] + counts['alive']
     print(f"\nmutants: {len(muts)} generated, {counts['invalid']} do not build, "
           f"{counts['killed']} of {valid} killed "

@@ -90,6 +90,20 @@ static void hmmk_prep_restore(struct hmmk *ctx, struct hmmk_prep *p)
 	mmap_read_unlock(ctx->mm);
 }
 
+/* After an error no page is reported as prepared */
+static void hmmk_expect_no_migrate_out(struct hmmk *ctx, struct hmmk_prep *p)
+{
+	unsigned long i;
+
+	if (p->via != VIA_HMM)
+		return;
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_FALSE_MSG(ctx->test,
+				       p->range.hmm_pfns[i] & HMM_PFN_MIGRATE,
+				       "page %lu", i);
+	KUNIT_EXPECT_EQ(ctx->test, p->migrate.cpages, 0);
+}
+
 static unsigned long hmmk_src_of(struct page *page, bool write)
 {
 	return migrate_pfn(page_to_pfn(page)) | MIGRATE_PFN_MIGRATE |
@@ -183,6 +197,20 @@ static void hmm_migrate_holes(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, addr + i * PAGE_SIZE),
 				    want, "page %lu faulted", i);
 	}
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_balanced(ctx);
+
+	/* No page table at all: holes page by page, no page table made */
+	addr = ALIGN(hmmk_map_anon(ctx, 2 * HMMK_PMD_PAGES), PMD_SIZE);
+	KUNIT_ASSERT_FALSE(test, hmmk_pte_table(ctx, addr));
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], MIGRATE_PFN_MIGRATE,
+				    "page %lu of a PMD without page table", i);
+	KUNIT_EXPECT_FALSE(test, hmmk_pte_table(ctx, addr));
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_balanced(ctx);
 }
@@ -455,6 +483,7 @@ static void hmm_migrate_rollback_sigbus(struct kunit *test)
 					   HMM_PFN_REQ_FAULT,
 					   MIGRATE_VMA_SELECT_SYSTEM), -EFAULT);
 	hmmk_expect_restored(ctx, snap);
+	hmmk_expect_no_migrate_out(ctx, &p);
 }
 
 /* The same with -EPERM: a write asked for in a read-only VMA */
@@ -487,8 +516,10 @@ static void hmm_migrate_rollback_eperm(struct kunit *test)
 	p.range.migrate = &p.migrate;
 	p.range.pfn_flags_mask = HMM_PFN_REQ_WRITE;
 	p.range.hmm_pfns[NPAGES - 1] = HMM_PFN_REQ_WRITE;
+	p.via = VIA_HMM;
 	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &p.range), -EPERM);
 	hmmk_expect_restored(ctx, snap);
+	hmmk_expect_no_migrate_out(ctx, &p);
 }
 
 /*
@@ -668,12 +699,18 @@ static void hmm_migrate_per_pfn(struct kunit *test)
 				    i % 3 != 0, "page %lu", i);
 		if (i % 3 == 0)
 			KUNIT_EXPECT_TRUE_MSG(test,
-					      range.hmm_pfns[i] & HMM_PFN_VALID,
+					      range.hmm_pfns[i] & HMM_PFN_VALID &&
+					      page_to_pfn(hmm_pfn_to_page(range.hmm_pfns[i])),
 					      "page %lu", i);
 	}
 	mmap_read_lock(ctx->mm);
 	hmmk_restore(&migrate);
 	mmap_read_unlock(ctx->mm);
+	/* The written pages not asked for are reported with their own pfn */
+	for (i = roundup(HMMK_PMD_PAGES, 3); i < n; i += 3)
+		KUNIT_EXPECT_PTR_EQ_MSG(test, hmm_pfn_to_page(range.hmm_pfns[i]),
+					hmmk_page(ctx, addr + i * PAGE_SIZE),
+					"page %lu", i);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, n, HMMK_PTE_MIGRATION),
 			0);
 	for (i = HMMK_PMD_PAGES; i < n; i += 7)
