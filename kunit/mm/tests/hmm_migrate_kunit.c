@@ -756,10 +756,15 @@ static void hmm_migrate_bad_args(struct kunit *test)
 		p.migrate.dst = NULL;
 	if (c->pfns_are_src)
 		p.range.hmm_pfns = p.migrate.src;
-	if (c->system_fault_page)
+	/* Locked, as a fault path holds it: refused for what it is */
+	if (c->system_fault_page) {
 		p.migrate.fault_page = hmmk_page(ctx, addr);
+		lock_page(p.migrate.fault_page);
+	}
 
 	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &p.range), -EINVAL);
+	if (c->system_fault_page)
+		unlock_page(p.migrate.fault_page);
 	hmmk_expect_restored(ctx, snap);
 }
 
