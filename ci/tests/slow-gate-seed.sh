@@ -5,8 +5,14 @@
 # lib/test_hmm.c, and the KUnit cases that catch its runtime defects.
 # A fast slice of the gate (no x86_64 tiers, no hmm-tests): make gate runs all.
 . "$(dirname "$0")/testlib.bash"
+# The seed sits next to the repo (../shared/seed); in a clone of a local
+# repo, next to the repo it was cloned from.
 seed=${HMMWALK_SEED:-$TOP/../shared/seed/v2-1-3.mbox}
-[ -f "$seed" ] || fail "no seed mbox at $seed (set HMMWALK_SEED)"
+origin=$(git -C "$TOP" config remote.origin.url 2>/dev/null || true)
+if [ ! -f "$seed" ] && [ -z "${HMMWALK_SEED:-}" ] && [ -d "$origin" ]; then
+	seed=$(cd "$origin" && pwd)/../shared/seed/v2-1-3.mbox
+fi
+[ -f "$seed" ] || fail "no seed mbox at $seed (set HMMWALK_SEED=path/to/v2-1-3.mbox)"
 export HMMWALK_GATE_STEPS=${HMMWALK_GATE_STEPS:-apply bisect matrix kunit-uml}
 run "$tmp/gate.out" "$TOP/ci/gate.sh" "$seed"
 verdict=$CACHE/gate/$(basename "$seed")/verdict.json
