@@ -9,10 +9,16 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$TOP"
 
-# The stack's id: what the benchmark kernels are built from
+# The stack's id: what the benchmark kernels are built from. The KUnit
+# patch counts by the files the benchmark uses (a new test case elsewhere in
+# the suite does not change a number).
 stack_id() {
-	{ cat series; series_patches series | sed 's|^|patches/|' | xargs cat; } |
-		sha256sum | cut -c1-16
+	{ cat series
+	  series_patches series | grep -v -- '-mm-tests-' | sed 's|^|patches/|' | xargs cat
+	  cat kunit/mm/tests/hmm_bench_kunit.c kunit/mm/tests/hmm_kunit.h \
+	      kunit/mm/tests/hmm_kunit_fixtures.c kunit/mm/tests/hmm_kunit_devmem.c \
+	      kunit/Kconfig kunit/Makefile
+	} | sha256sum | cut -c1-16
 }
 
 # The lines between the summary markers of a file
