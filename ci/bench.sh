@@ -16,10 +16,10 @@ out=${1:-$CACHE/results/bench}
 rm -rf "$out"
 mkdir -p "$out"
 
-# run NAME TIER: build TIER on $TREE into $CACHE/build/NAME and run the
+# run NAME TIER: build TIER on $TREE into $BUILD/NAME and run the
 # benchmark there; its BENCH lines go to $out/NAME.tsv
 run() {
-	local name=$1 tier=$2 build=$CACHE/build/$1 args
+	local name=$1 tier=$2 build=$BUILD/$1 args
 	HMMWALK_BUILD=$build "$TOP/ci/kbuild.sh" "$tier" > "$out/$name-build.log" 2>&1 ||
 		die "the $name kernel does not build: see $out/$name-build.log"
 	mapfile -t args < <(HMMWALK_BUILD=$build "$TOP/ci/kbuild.sh" --args "$tier")

@@ -30,7 +30,7 @@ capture() {	# tier build-dir
 }
 
 uml() {
-	local build=$CACHE/build/uml-gcov
+	local build=$BUILD/uml-gcov
 	# gcc >= 7's libgcov.a has its own mangle_path(), which clashes with
 	# fs/seq_file.c's when UML links libgcov in: rename the kernel's.
 	local args=(--build_dir="$build" --kunitconfig="$TOP/kconfigs/uml.kunitconfig"
@@ -51,7 +51,7 @@ uml() {
 }
 
 x86_64() {
-	local build=$CACHE/build/x86_64-gcov dir=$out/initramfs
+	local build=$BUILD/x86_64-gcov dir=$out/initramfs
 	"$TOP/ci/kbuild.sh" x86_64-gcov > "$out/x86_64-build.log" 2>&1 ||
 		die "the x86_64 gcov kernel does not build: see $out/x86_64-build.log"
 	mkdir -p "$dir"/{bin,dev,proc,sys}

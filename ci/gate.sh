@@ -85,9 +85,9 @@ if want bisect; then
 		head -n "$n" <<<"$posted" > "$out/bisect-$n.series"
 		log=$out/logs/bisect-$n.log
 		HMMWALK_TREE=bisect "$TOP/ci/tree.sh" "$out/bisect-$n.series" "$out/all" 2 > /dev/null 2>&1
-		res=$(HMMWALK_TREE=bisect "$TOP/ci/xbuild.sh" "$TOP/kconfigs/bisect.config" "$CACHE/build/bisect" "$log")
+		res=$(HMMWALK_TREE=bisect "$TOP/ci/xbuild.sh" "$TOP/kconfigs/bisect.config" "$BUILD/bisect" "$log")
 		rec "${res%% *}" bisect "after $p" "${res#* }" "$log" \
-			"HMMWALK_TREE=bisect ci/tree.sh $out/bisect-$n.series $out/all 2 && HMMWALK_TREE=bisect ci/xbuild.sh kconfigs/bisect.config $CACHE/build/bisect"
+			"HMMWALK_TREE=bisect ci/tree.sh $out/bisect-$n.series $out/all 2 && HMMWALK_TREE=bisect ci/xbuild.sh kconfigs/bisect.config $BUILD/bisect"
 	done
 fi
 

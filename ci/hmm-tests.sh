@@ -11,7 +11,7 @@ set -euo pipefail
 
 out=${1:-$CACHE/results/hmm-tests}
 tree=$TREE
-build=$CACHE/build/x86_64-debug
+build=$BUILD/x86_64-debug
 sel=$tree/tools/testing/selftests
 need busybox busybox-static
 need qemu-system-x86_64 qemu-system-x86

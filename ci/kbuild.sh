@@ -1,6 +1,6 @@
 #!/bin/bash
 # Configure and build the kernel of a KUnit tier with kunit.py, on the
-# working tree, into $CACHE/build/<tier>, with ccache, one build at a time.
+# working tree, into $BUILD/<tier>, with ccache, one build at a time.
 #
 # usage: ci/kbuild.sh TIER          build
 #        ci/kbuild.sh --args TIER   print the kunit.py options of TIER
@@ -10,7 +10,7 @@ set -euo pipefail
 print=
 [ "$1" = --args ] && { print=1; shift; }
 tier=$1
-build=${HMMWALK_BUILD:-$CACHE/build/$tier}
+build=${HMMWALK_BUILD:-$BUILD/$tier}
 args=(--build_dir="$build" --make_options "CC=ccache gcc")
 case $tier in
 uml|uml-nomigrate)
@@ -38,7 +38,7 @@ tree=$TREE
 [ -f "$tree/.hmmwalk-files" ] || die "no working tree at $tree: run ci/tree.sh (make tree) first"
 need ccache ccache
 [[ $tier == uml* ]] || need qemu-system-x86_64 qemu-system-x86
-mkdir -p "$CACHE/build"
+mkdir -p "$BUILD"
 exec 9> "$CACHE/build.lock"
 flock 9
 cd "$tree"

@@ -8,7 +8,7 @@
 #   HMMWALK_ISOLATE=1: re-run, one boot per case, the cases a crash or a hang
 #   kept from running (the gate uses it; our own stack never needs it).
 #
-# Needs the working tree (ci/tree.sh). Builds go to $CACHE/build/<tier>,
+# Needs the working tree (ci/tree.sh). Builds go to $BUILD/<tier>,
 # with ccache, one at a time ($CACHE/build.lock). Results go to OUT_DIR
 # (default $CACHE/results/<tier>): results.json, test.log, results.tsv.
 set -euo pipefail
@@ -17,7 +17,7 @@ set -euo pipefail
 tier=$1
 out=${2:-$CACHE/results/$tier}
 tree=$TREE
-build=$CACHE/build/$tier
+build=$BUILD/$tier
 mapfile -t args < <("$TOP/ci/kbuild.sh" --args "$tier")
 case $tier in	# a whole run; one isolated case
 uml*)		timeout=300 case_timeout=60 ;;

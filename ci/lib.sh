@@ -5,12 +5,18 @@ CACHE=${HMMWALK_CACHE:-$HOME/.cache/hmmwalk}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # The pinned base and the other bases we know how to fetch (ci/bases).
-BASE=${BASE:-7.2.8}
+PINNED=7.2.8
+BASE=${BASE:-$PINNED}
 
 # The working tree: the base plus a series. One path for all builds (ccache
 # only hits on the same path); the gate's per-patch builds use their own
 # (HMMWALK_TREE=bisect).
 TREE=$CACHE/src/${HMMWALK_TREE:-linux}-$BASE
+
+# Build directories: one set per base, so that another base does not make
+# the pinned base's builds start over.
+BUILD=$CACHE/build
+[ "$BASE" = "$PINNED" ] || BUILD=$CACHE/build-$BASE
 
 die() { echo "${0##*/}: error: $*" >&2; exit 1; }
 note() { echo "${0##*/}: $*" >&2; }

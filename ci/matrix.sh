@@ -25,7 +25,7 @@ for frag in "$TOP"/kconfigs/matrix/*.config; do
 	llvm=
 	[[ $name == *-clang ]] && llvm=-19
 	row "$name" "$(LLVM=$llvm "$TOP/ci/xbuild.sh" "$frag" \
-		"$CACHE/build/matrix-$name" "$out/$name.log")"
+		"$BUILD/matrix-$name" "$out/$name.log")"
 done
 
 if "$TOP/ci/warnings.sh" > "$out/warnings.txt" 2>&1; then

@@ -42,8 +42,8 @@ records() { sed -E 's/^([^:]+):[0-9]+(:[0-9]+)?: /\1: /' | sort; }
 objs=$(grep -E '\.c$' "$tree/.hmmwalk-files" | sed 's/\.c$/.o/')
 [ -n "$objs" ] || { echo "no C file touched"; exit 0; }
 
-configure "$tree" "$CACHE/build/warnings"
-located=$(diagnostics "$tree" "$CACHE/build/warnings" $objs)
+configure "$tree" "$BUILD/warnings"
+located=$(diagnostics "$tree" "$BUILD/warnings" $objs)
 tip=$(records <<<"$located")
 
 # The pristine base, in its own build dir (the base tree is read-only:
@@ -51,9 +51,9 @@ tip=$(records <<<"$located")
 base_objs=$(for o in $objs; do [ -f "$pristine/${o%.o}.c" ] && echo "$o"; done)
 key=$CACHE/results/warnings-base-$BASE-$(echo $base_objs | cat - "$frag" | sha1sum | cut -c1-12)
 if [ ! -f "$key" ]; then
-	configure "$pristine" "$CACHE/build/warnings-base"
+	configure "$pristine" "$BUILD/warnings-base"
 	mkdir -p "$(dirname "$key")"
-	{ [ -z "$base_objs" ] || diagnostics "$pristine" "$CACHE/build/warnings-base" $base_objs | records; } > "$key"
+	{ [ -z "$base_objs" ] || diagnostics "$pristine" "$BUILD/warnings-base" $base_objs | records; } > "$key"
 fi
 
 new=$(comm -13 "$key" <(echo "$tip") | grep . || true)
