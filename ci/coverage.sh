@@ -15,8 +15,6 @@ set -euo pipefail
 
 out=${1:-$CACHE/results/coverage}
 need lcov lcov
-need busybox busybox-static
-need cpio cpio
 [ -f "$TREE/.hmmwalk-files" ] || die "no working tree: run ci/tree.sh (make tree) first"
 rm -rf "$out"
 mkdir -p "$out"
@@ -51,12 +49,10 @@ uml() {
 }
 
 x86_64() {
-	local build=$BUILD/x86_64-gcov dir=$out/initramfs
+	local build=$BUILD/x86_64-gcov
 	"$TOP/ci/kbuild.sh" x86_64-gcov > "$out/x86_64-build.log" 2>&1 ||
 		die "the x86_64 gcov kernel does not build: see $out/x86_64-build.log"
-	mkdir -p "$dir"/{bin,dev,proc,sys}
-	cp "$(command -v busybox)" "$dir/bin/busybox"
-	cat > "$dir/init" <<'INIT'
+	cat > "$out/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -70,15 +66,8 @@ for f in $(find /sys/kernel/debug/gcov -name '*.gcda'); do
 done
 reboot -f
 INIT
-	chmod +x "$dir/init"
-	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
-	local accel
-	accel=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage")
-	timeout 900 qemu-system-x86_64 -accel "$accel" -m 2048 -nodefaults -nographic \
-		-no-reboot -serial stdio -kernel "$build/arch/x86/boot/bzImage" \
-		-initrd "$out/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 kunit.filter=speed>slow" \
-		> "$out/x86_64-console.log" 2>&1 || true
+	"$TOP/ci/guest.sh" "$build/arch/x86/boot/bzImage" "$out/init" \
+		"kunit.filter=speed>slow" "$out/x86_64-console.log"
 	python3 tools/testing/kunit/kunit.py parse --json="$out/x86_64-results.json" \
 		< "$out/x86_64-console.log" > "$out/x86_64-kunit.log" 2>&1 || true
 	grep -a -q GCDA-END "$out/x86_64-console.log" ||

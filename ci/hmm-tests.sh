@@ -13,11 +13,8 @@ out=${1:-$CACHE/results/hmm-tests}
 tree=$TREE
 build=$BUILD/x86_64-debug
 sel=$tree/tools/testing/selftests
-need busybox busybox-static
-need qemu-system-x86_64 qemu-system-x86
-need cpio cpio
 rm -rf "$out"
-mkdir -p "$out/initramfs"/{bin,dev,proc,sys,tmp}
+mkdir -p "$out"
 
 "$TOP/ci/kbuild.sh" x86_64-debug > "$out/build.log" 2>&1 ||
 	die "the x86_64-debug kernel does not build: $(grep -m1 -E "error:|undefined" "$out/build.log" | sed "s|$tree/||")"
@@ -25,12 +22,11 @@ grep -q '^CONFIG_TEST_HMM=y' "$build/.config" ||
 	die "the x86_64-debug kernel has no CONFIG_TEST_HMM=y: check kconfigs/x86_64-debug.config"
 
 gcc -static -O2 -I"$sel" -I"$sel/mm" -I"$tree" -I"$tree/tools/include/uapi" \
-	-o "$out/initramfs/hmm-tests" "$sel/mm/hmm-tests.c" "$sel/mm/vm_util.c" \
+	-o "$out/hmm-tests" "$sel/mm/hmm-tests.c" "$sel/mm/vm_util.c" \
 	"$sel/mm/hugepage_settings.c" -lpthread -lrt > "$out/gcc.log" 2>&1 ||
 	die "hmm-tests does not build: see $out/gcc.log"
 
-cp "$(command -v busybox)" "$out/initramfs/bin/busybox"
-cat > "$out/initramfs/init" <<'INIT'
+cat > "$out/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -42,15 +38,8 @@ echo "HMM-TESTS-START"
 echo "HMM-TESTS-EXIT $?"
 reboot -f
 INIT
-chmod +x "$out/initramfs/init"
-(cd "$out/initramfs" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
-
-accel=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage")
-timeout 900 qemu-system-x86_64 -accel "$accel" -m 2048 -nodefaults -nographic \
-	-no-reboot -serial stdio -kernel "$build/arch/x86/boot/bzImage" \
-	-initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 kunit.enable=0 panic=-1 transparent_hugepage=madvise" \
-	> "$out/console.log" 2>&1 || true
+"$TOP/ci/guest.sh" "$build/arch/x86/boot/bzImage" "$out/init" \
+	"kunit.enable=0 transparent_hugepage=madvise" "$out/console.log" "$out/hmm-tests"
 
 totals=$(grep -a -m1 '# Totals:' "$out/console.log" || true)
 [ -n "$totals" ] || die "hmm-tests did not finish (crash or hang): see $out/console.log"
