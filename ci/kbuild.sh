@@ -16,15 +16,18 @@ case $tier in
 uml|uml-nomigrate)
 	args+=(--kunitconfig="$TOP/kconfigs/$tier.kunitconfig") ;;
 x86_64)
-	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig") ;;
+	args+=(--arch=x86_64 --qemu_args="-smp 2"
+	       --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig") ;;
 x86_64-gcov)	# kconfigs/x86_64-gcov.config; counters for the walker's files only
-	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig"
+	args+=(--arch=x86_64 --qemu_args="-smp 2"
+	       --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig"
 	       --kunitconfig="$TOP/kconfigs/$tier.config"
 	       --make_options GCOV_PROFILE_hmm.o=y
 	       --make_options GCOV_PROFILE_migrate_device.o=y) ;;
 x86_64-*)	# the x86_64 tier plus kconfigs/<tier>.config
 	[ -f "$TOP/kconfigs/$tier.config" ] || die "unknown tier '$tier': no kconfigs/$tier.config"
-	args+=(--arch=x86_64 --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig"
+	args+=(--arch=x86_64 --qemu_args="-smp 2"
+	       --kunitconfig="$TOP/kconfigs/x86_64.kunitconfig"
 	       --kunitconfig="$TOP/kconfigs/$tier.config") ;;
 *)
 	die "unknown tier '$tier': uml, uml-nomigrate, x86_64 or x86_64-<name> (kconfigs/x86_64-<name>.config)" ;;

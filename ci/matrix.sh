@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build matrix on the working tree: each kconfigs/matrix/<name>.config is
-# built by ci/xbuild.sh (a name ending in -clang: clang-19/lld-19), then
+# built by ci/xbuild.sh (a name ending in -clang: clang-19/lld-19; one
+# starting with i386-: a 32-bit kernel), then
 # ci/warnings.sh reports W=1 and sparse diagnostics new relative to the base.
 #
 # usage: ci/matrix.sh [OUT_DIR]     prints "PASS|FAIL <row> <detail>" lines
@@ -22,9 +23,10 @@ row() {	# name result...
 
 for frag in "$TOP"/kconfigs/matrix/*.config; do
 	name=$(basename "$frag" .config)
-	llvm=
+	llvm= xarch=x86_64
 	[[ $name == *-clang ]] && llvm=-19
-	row "$name" "$(LLVM=$llvm "$TOP/ci/xbuild.sh" "$frag" \
+	[[ $name == i386-* ]] && xarch=i386
+	row "$name" "$(LLVM=$llvm XARCH=$xarch "$TOP/ci/xbuild.sh" "$frag" \
 		"$BUILD/matrix-$name" "$out/$name.log")"
 done
 

@@ -1,16 +1,18 @@
 #!/bin/bash
-# Build the working tree ($TREE) for x86_64: allnoconfig plus a Kconfig
-# fragment, whole (vmlinux and modules), incrementally, one build at a time.
+# Build the working tree ($TREE) for x86_64 (XARCH=i386: 32-bit x86):
+# allnoconfig plus a Kconfig fragment, whole (vmlinux and modules),
+# incrementally, one build at a time.
 # Every line of the fragment must hold in the final .config, or the build
 # says which did not (a series may make an option impossible).
 #
-# usage: ci/xbuild.sh FRAGMENT BUILD_DIR [LOG]   (LLVM=-19 in the env: clang)
+# usage: ci/xbuild.sh FRAGMENT BUILD_DIR [LOG]   (LLVM=-19 in the env: clang;
+#        XARCH=i386: a 32-bit kernel)
 # Prints one line: "PASS <detail>" or "FAIL <first errors>".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 frag=$1 build=$2 log=${3:-$2/build.log}
-make=(make -C "$TREE" O="$build" ARCH=x86_64 -j"$(nproc)")
+make=(make -C "$TREE" O="$build" ARCH="${XARCH:-x86_64}" -j"$(nproc)")
 if [ -n "${LLVM:-}" ]; then
 	need clang$LLVM clang$LLVM
 	make+=(LLVM="$LLVM" CC="ccache clang$LLVM")

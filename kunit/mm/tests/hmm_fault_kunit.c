@@ -238,10 +238,14 @@ static void hmm_fault_ebusy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, range.hmm_pfns[0] & HMMK_FLAGS, HMM_PFN_VALID);
 }
 
-/* Without CONFIG_DEVICE_MIGRATION a migrate request fails, it is not ignored */
+/*
+ * Without CONFIG_DEVICE_MIGRATION a migrate request (range->migrate; the
+ * flag is 0 there) fails, it is not ignored
+ */
 static void hmm_fault_migrate_unsupported(struct kunit *test)
 {
 	struct hmmk *ctx = hmmk_init(test);
+	struct migrate_vma migrate = {};
 	struct hmm_range range;
 	unsigned long addr;
 
@@ -251,9 +255,49 @@ static void hmm_fault_migrate_unsupported(struct kunit *test)
 	hmmk_write(ctx, addr, NPAGES);
 	hmmk_range_init(ctx, &range, addr, NPAGES,
 			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+	range.migrate = &migrate;
 	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &range), -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_PRESENT), NPAGES);
+}
+
+/*
+ * The hmm pfn layout existing callers decode. Without device migration it is
+ * the layout from before HMM_PFN_MIGRATE (order field at BITS_PER_LONG - 11,
+ * so 32-bit, where device migration cannot be built, keeps every pfn bit);
+ * with it, the two new flags overlap nothing. The order and pfn a PMD leaf
+ * reports decode back.
+ */
+static void hmm_fault_pfn_layout(struct kunit *test)
+{
+	const unsigned long order = 0x1FUL << HMM_PFN_ORDER_SHIFT;
+	const unsigned long old = HMM_PFN_VALID | HMM_PFN_WRITE | HMM_PFN_ERROR |
+				  HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA |
+				  HMM_PFN_P2PDMA_BUS;
+	const unsigned long new = HMM_PFN_MIGRATE | HMM_PFN_COMPOUND;
+	unsigned long pfn = (1UL << HMM_PFN_ORDER_SHIFT) - 1;
+	unsigned long hmm_pfn;
+
+	/* Every build checks it: a 32-bit kernel has no device migration */
+	BUILD_BUG_ON(!IS_ENABLED(CONFIG_DEVICE_MIGRATION) &&
+		     BITS_PER_LONG - HMM_PFN_ORDER_SHIFT != 11);
+	if (IS_ENABLED(CONFIG_DEVICE_MIGRATION)) {
+		KUNIT_EXPECT_EQ(test, hweight_long(new), 2);
+		KUNIT_EXPECT_EQ(test, new & (old | order), 0);
+		KUNIT_EXPECT_EQ(test, new & ~HMM_PFN_FLAGS, 0);
+	} else {
+		KUNIT_EXPECT_EQ(test, HMM_PFN_ORDER_SHIFT, BITS_PER_LONG - 11);
+		KUNIT_EXPECT_EQ(test, new, 0);
+	}
+	KUNIT_EXPECT_EQ(test, hweight_long(old), 6);
+	KUNIT_EXPECT_EQ(test, old & order, 0);
+	KUNIT_EXPECT_EQ(test, (old | order) & ~HMM_PFN_FLAGS, 0);
+	KUNIT_EXPECT_EQ(test, HMM_PFN_FLAGS | pfn, ~0UL);
+
+	hmm_pfn = pfn | HMM_PFN_VALID | ((unsigned long)HMMK_PMD_ORDER <<
+					 HMM_PFN_ORDER_SHIFT);
+	KUNIT_EXPECT_EQ(test, hmm_pfn_to_map_order(hmm_pfn), HMMK_PMD_ORDER);
+	KUNIT_EXPECT_EQ(test, hmm_pfn & ~HMM_PFN_FLAGS, pfn);
 }
 
 /* A range without notifier nor migration is refused, not dereferenced */
@@ -278,6 +322,7 @@ static struct kunit_case hmm_fault_test_cases[] = {
 	KUNIT_CASE(hmm_fault_multi_vma),
 	KUNIT_CASE(hmm_fault_ebusy),
 	KUNIT_CASE(hmm_fault_migrate_unsupported),
+	KUNIT_CASE(hmm_fault_pfn_layout),
 	/* Last: an implementation that dereferences NULL crashes here */
 	KUNIT_CASE(hmm_fault_null_notifier),
 	{}

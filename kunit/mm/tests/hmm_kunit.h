@@ -48,6 +48,7 @@ enum hmmk_pte {
 	HMMK_PTE_ZERO,
 	HMMK_PTE_MIGRATION,
 	HMMK_PTE_DEVICE,
+	HMMK_PTE_NUMA,		/* present, PROT_NONE for NUMA hinting */
 	HMMK_PTE_OTHER,
 };
 
@@ -84,6 +85,13 @@ struct hmmk {
 	unsigned long to_ram_flags;
 	unsigned long to_ram_npages;
 	unsigned long to_ram_cpages;
+	/*
+	 * Whether the folio of probe_page was locked while the walk slept:
+	 * seen by a device's migrate_to_ram() and by the release of held
+	 * migration entries once the walk waits on them. -1: not seen.
+	 */
+	struct page *probe_page;
+	int probe_locked;
 	u32 seed;			/* tags written into pages */
 };
 
@@ -114,6 +122,11 @@ const char *hmmk_state_name(enum hmmk_state state);
 void hmmk_write(struct hmmk *ctx, unsigned long addr, unsigned long npages);
 void hmmk_read(struct hmmk *ctx, unsigned long addr, unsigned long npages);
 void hmmk_dontneed(struct hmmk *ctx, unsigned long addr, unsigned long npages);
+/* MADV_GUARD_INSTALL: a guard marker in each PTE, any access faults */
+void hmmk_guard(struct hmmk *ctx, unsigned long addr, unsigned long npages);
+/* NUMA hinting faults armed as task_numa_work() arms them: pages changed */
+unsigned long hmmk_numa_hint(struct hmmk *ctx, unsigned long addr,
+			     unsigned long npages);
 u64 hmmk_tag(struct hmmk *ctx, unsigned long addr);
 /* The first u64 of the page at @addr as the CPU sees it (faults it in) */
 u64 hmmk_peek(struct hmmk *ctx, unsigned long addr);

@@ -51,11 +51,29 @@ struct hmmk_held {
 	bool released;
 };
 
+/*
+ * Once a thread waits for the folio lock of the first held page (the walk,
+ * on its migration entry), record whether ctx->probe_page's folio is locked.
+ */
+static void hmmk_probe_when_waited(struct hmmk_held *held)
+{
+	struct folio *folio;
+	int ms;
+
+	folio = page_folio(migrate_pfn_to_page(held->migrate.src[0]));
+	for (ms = 0; ms < 2000 && !folio_test_waiters(folio); ms += 20)
+		msleep(20);
+	WRITE_ONCE(held->ctx->probe_locked,
+		   folio_test_locked(page_folio(held->ctx->probe_page)));
+}
+
 static int hmmk_release_thread(void *data)
 {
 	struct hmmk_held *held = data;
 
 	msleep(held->ms);
+	if (held->ctx->probe_page)
+		hmmk_probe_when_waited(held);
 	WRITE_ONCE(held->released, true);
 	migrate_vma_finalize(&held->migrate);
 	complete(&held->done);
@@ -219,6 +237,9 @@ static vm_fault_t hmmk_dev_migrate_to_ram(struct vm_fault *vmf)
 	};
 	unsigned long i, fault_idx;
 
+	if (ctx->probe_page)
+		WRITE_ONCE(ctx->probe_locked,
+			   folio_test_locked(page_folio(ctx->probe_page)));
 	start = max(start, vmf->vma->vm_start);
 	args.start = start;
 	args.end = min(start + (npages << PAGE_SHIFT), vmf->vma->vm_end);

@@ -11,6 +11,7 @@
 #include <linux/mman.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/sysctl.h>
 #include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
 
@@ -97,6 +98,7 @@ struct hmmk *hmmk_init(struct kunit *test)
 	ctx->test = test;
 	ctx->mm = current->mm;
 	ctx->seed = get_random_u32();
+	ctx->probe_locked = -1;
 	spin_lock_init(&ctx->lock);
 
 	ret = mmu_interval_notifier_insert(&ctx->mni, ctx->mm, 0, TASK_SIZE,
@@ -247,6 +249,39 @@ void hmmk_dontneed(struct hmmk *ctx, unsigned long addr, unsigned long npages)
 	hmmk_madvise(ctx, addr, npages << PAGE_SHIFT, MADV_DONTNEED);
 }
 
+void hmmk_guard(struct hmmk *ctx, unsigned long addr, unsigned long npages)
+{
+	hmmk_madvise(ctx, addr, npages << PAGE_SHIFT, MADV_GUARD_INSTALL);
+}
+
+/*
+ * change_prot_numa() leaves alone the folios of a private mm that only one
+ * thread uses, and the top tier node unless NUMA_BALANCING_NORMAL is set:
+ * take a second user of the mm and set the mode while it runs.
+ */
+unsigned long hmmk_numa_hint(struct hmmk *ctx, unsigned long addr,
+			     unsigned long npages)
+{
+#ifdef CONFIG_NUMA_BALANCING
+	int mode = READ_ONCE(sysctl_numa_balancing_mode);
+	struct vm_area_struct *vma;
+	unsigned long n = 0;
+
+	mmget(ctx->mm);
+	WRITE_ONCE(sysctl_numa_balancing_mode, mode | NUMA_BALANCING_NORMAL);
+	mmap_read_lock(ctx->mm);
+	vma = vma_lookup(ctx->mm, addr);
+	if (vma)
+		n = change_prot_numa(vma, addr, addr + (npages << PAGE_SHIFT));
+	mmap_read_unlock(ctx->mm);
+	WRITE_ONCE(sysctl_numa_balancing_mode, mode);
+	mmput(ctx->mm);
+	return n;
+#else
+	return 0;
+#endif
+}
+
 /* Page tables, read under the mmap lock and the page table lock */
 
 struct hmmk_lookup {
@@ -273,7 +308,8 @@ static struct hmmk_lookup hmmk_lookup(struct hmmk *ctx, unsigned long addr)
 	pmd = pmdp_get(pmdp);
 	if (pmd_trans_huge(pmd)) {
 		l.pmd = true;
-		l.pte = is_huge_zero_pmd(pmd) ? HMMK_PTE_ZERO : HMMK_PTE_PRESENT;
+		l.pte = is_huge_zero_pmd(pmd) ? HMMK_PTE_ZERO :
+			pmd_protnone(pmd) ? HMMK_PTE_NUMA : HMMK_PTE_PRESENT;
 		l.page = pmd_page(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
 	} else if (!pmd_none(pmd) && !pmd_present(pmd)) {
 		const softleaf_t entry = softleaf_from_pmd(pmd);
@@ -299,7 +335,7 @@ static struct hmmk_lookup hmmk_lookup(struct hmmk *ctx, unsigned long addr)
 	} else if (pte_present(pte)) {
 		l.page = vm_normal_page(vma, addr, pte);
 		l.pte = is_zero_pfn(pte_pfn(pte)) ? HMMK_PTE_ZERO :
-			HMMK_PTE_PRESENT;
+			pte_protnone(pte) ? HMMK_PTE_NUMA : HMMK_PTE_PRESENT;
 	} else {
 		const softleaf_t entry = softleaf_from_pte(pte);
 

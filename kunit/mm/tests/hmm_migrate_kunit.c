@@ -119,6 +119,13 @@ static void hmmk_need_thp(struct kunit *test)
 	HMMK_SKIP_UNLESS(test, thp_migration_supported(), "THP migration");
 }
 
+static void hmmk_need_device(struct hmmk *ctx)
+{
+	HMMK_SKIP_UNLESS(ctx->test, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
+			 "CONFIG_DEVICE_PRIVATE");
+	KUNIT_ASSERT_EQ(ctx->test, hmmk_dev_init(ctx), 0);
+}
+
 /* Written pages: each one replaced by a migration entry, then put back */
 static void hmm_migrate_present(struct kunit *test)
 {
@@ -415,6 +422,8 @@ static void hmm_migrate_waits_for_entry(struct kunit *test)
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_write(ctx, addr, NPAGES);
 	held = hmmk_hold(ctx, addr + 2 * PAGE_SIZE, 2);
+	/* Page 0 is prepared before the walk reaches the entry */
+	ctx->probe_page = hmmk_page(ctx, addr);
 	hmmk_release_after(held, 100);
 
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
@@ -422,6 +431,8 @@ static void hmm_migrate_waits_for_entry(struct kunit *test)
 					   MIGRATE_VMA_SELECT_SYSTEM), 0);
 	KUNIT_EXPECT_TRUE_MSG(test, hmmk_released(held),
 			      "returned before the migration entry went away");
+	KUNIT_EXPECT_EQ_MSG(test, ctx->probe_locked, 0,
+			    "page 0's folio was locked while the walk waited (-1: no wait seen)");
 	hmmk_release_wait(held);
 	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
 	for (i = 0; i < NPAGES; i++)
@@ -431,6 +442,46 @@ static void hmm_migrate_waits_for_entry(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_PRESENT), NPAGES);
 	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * Another driver's device private page after pages already prepared: its
+ * migrate_to_ram() runs with none of them locked (they are put back first,
+ * then prepared again), and every page ends up prepared.
+ */
+static void hmm_migrate_foreign_unlocked(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->foreign, addr + 2 * PAGE_SIZE, NPAGES - 2,
+		       false);
+	ctx->probe_page = hmmk_page(ctx, addr);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ_MSG(test, ctx->probe_locked, 0,
+			    "page 0's folio was locked in another driver's migrate_to_ram() (-1: not called)");
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		struct page *page = migrate_pfn_to_page(p.migrate.src[i]);
+
+		KUNIT_EXPECT_TRUE_MSG(test, page && !is_zone_device_page(page),
+				      "page %lu not prepared in RAM", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
+				    "page %lu", i);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
 }
 
 /* Without a fault request a migration entry is skipped, not waited for */
@@ -458,32 +509,146 @@ static void hmm_migrate_skips_entry(struct kunit *test)
 }
 
 /*
- * A fault that fails after pages were prepared (here: a shmem file shorter
- * than its mapping, SIGBUS past its end): everything is put back.
+ * A shmem file of two written pages mapped over @npages: SIGBUS past its
+ * end. The mapping is new: no page table below its end yet.
  */
-static void hmm_migrate_rollback_sigbus(struct kunit *test)
+static unsigned long hmmk_map_short_file(struct hmmk *ctx,
+					 unsigned long npages)
 {
-	const enum hmmk_via *via = test->param_value;
-	struct hmmk *ctx = hmmk_init(test);
-	struct hmmk_snap *snap;
-	struct hmmk_prep p;
 	struct file *file;
 	unsigned long addr;
 
-	file = shmem_file_setup("hmmk-short", 2 * PAGE_SIZE, mk_vma_flags(VMA_NORESERVE_BIT));
-	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
-	addr = kunit_vm_mmap(test, file, 0, NPAGES * PAGE_SIZE,
+	file = shmem_file_setup("hmmk-short", 2 * PAGE_SIZE,
+				mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(ctx->test, IS_ERR(file));
+	addr = kunit_vm_mmap(ctx->test, file, 0, npages * PAGE_SIZE,
 			     PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	fput(file);
-	HMMK_ASSERT_ADDR(test, addr);
+	HMMK_ASSERT_ADDR(ctx->test, addr);
 	hmmk_write(ctx, addr, 2);
+	return addr;
+}
+
+/*
+ * hmm_range_fault(): a fault that fails after pages were prepared (SIGBUS
+ * past the end of a file): -EFAULT, and everything is put back.
+ */
+static void hmm_migrate_rollback_sigbus(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr;
+
+	addr = hmmk_map_short_file(ctx, NPAGES);
 	snap = hmmk_snapshot(ctx, addr, 2);
 
-	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
 					   HMM_PFN_REQ_FAULT,
 					   MIGRATE_VMA_SELECT_SYSTEM), -EFAULT);
 	hmmk_expect_restored(ctx, snap);
 	hmmk_expect_no_migrate_out(ctx, &p);
+}
+
+/*
+ * migrate_vma_setup() with MIGRATE_VMA_FAULT is best effort: pages that
+ * cannot be faulted in (past the end of a file, a guard region) are left as
+ * they are and not collected; the others are.
+ */
+static void hmm_migrate_vma_fault_best_effort(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	addr = hmmk_map_short_file(ctx, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, 2);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_VMA, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 2);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    i < 2 ? hmmk_src_of(snap->p[i].page, true) : 0,
+				    "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+
+	/*
+	 * Past the end of a file, over PMDs with no page table: the faults
+	 * of the hole fail, none makes a table, and that is no reason to
+	 * report -EBUSY (the caller would retry for ever)
+	 */
+	addr = hmmk_map_short_file(ctx, 2 * HMMK_PMD_PAGES);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_VMA, addr + PMD_SIZE,
+					   HMMK_PMD_PAGES, HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	hmmk_prep_restore(ctx, &p);
+
+	/* A guard region in the middle of anonymous memory */
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_guard(ctx, addr + 3 * PAGE_SIZE, 1);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + 3 * PAGE_SIZE),
+			HMMK_PTE_OTHER);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_VMA, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 1);
+	KUNIT_EXPECT_EQ(test, p.migrate.src[3], 0);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr + 3 * PAGE_SIZE),
+			HMMK_PTE_OTHER);
+
+	/* hmm_range_fault() with HMM_PFN_REQ_FAULT: all or nothing */
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), -EFAULT);
+	hmmk_expect_no_migrate_out(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_MIGRATION), 0);
+	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * MIGRATE_VMA_FAULT without MIGRATE_VMA_SELECT_SYSTEM faults nothing: a
+ * fault only brings in system pages, which such a call does not take. File
+ * pages stay unmapped, another driver's pages stay in its memory.
+ */
+static void hmm_migrate_vma_fault_select(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	unsigned long file, addr;
+
+	hmmk_need_device(ctx);
+	file = hmmk_map_shmem(ctx, NPAGES, true);
+	hmmk_write(ctx, file, NPAGES);
+	hmmk_dontneed(ctx, file, NPAGES);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_VMA, file, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE),
+			0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, file, NPAGES, HMMK_PTE_NONE),
+			NPAGES);
+	hmmk_prep_restore(ctx, &p);
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->foreign, addr, NPAGES, false);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_VMA, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE),
+			0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_DEVICE), NPAGES);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
 }
 
 /* The same with -EPERM: a write asked for in a read-only VMA */
@@ -721,6 +886,142 @@ static void hmm_migrate_per_pfn(struct kunit *test)
 	hmmk_unmap(ctx, addr, n);
 }
 
+/*
+ * Per-pfn requests across a second pass: page 1 is prepared, then the fault
+ * at page 2 must wait for another migration's entry, so page 1 is put back
+ * and the walk only faults to the end; the pass that prepares again must
+ * still see what each page asked for. Page 0 (never touched) asks for
+ * migration: a hole; pages 1, 2 too: prepared; the others ask for a fault
+ * only: reported valid.
+ */
+static void hmm_migrate_per_pfn_repass(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct migrate_vma migrate;
+	struct hmm_range range;
+	struct hmmk_held *held;
+	unsigned long addr, i;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr + PAGE_SIZE, NPAGES - 1);
+	held = hmmk_hold(ctx, addr + 2 * PAGE_SIZE, 1);
+	hmmk_release_after(held, 100);
+	hmmk_migrate_init(ctx, &migrate, addr, NPAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &range, addr, NPAGES, 0);
+	range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE;
+	range.migrate = &migrate;
+	for (i = 0; i < NPAGES; i++)
+		range.hmm_pfns[i] = HMM_PFN_REQ_FAULT |
+				    (i < 3 ? HMM_PFN_REQ_MIGRATE : 0);
+
+	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
+	KUNIT_EXPECT_TRUE(test, hmmk_released(held));
+	hmmk_release_wait(held);
+	KUNIT_EXPECT_EQ(test, migrate.cpages, 3);
+	KUNIT_EXPECT_EQ(test, range.hmm_pfns[0] & HMMK_FLAGS, HMM_PFN_MIGRATE);
+	KUNIT_EXPECT_EQ(test, migrate.src[0], MIGRATE_PFN_MIGRATE);
+	for (i = 1; i < NPAGES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE |
+				    (i < 3 ? HMM_PFN_MIGRATE : 0),
+				    "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, !!migrate.src[i], i < 3,
+				    "page %lu", i);
+	}
+	mmap_read_lock(ctx->mm);
+	migrate_hmm_range_setup(&range);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_MIGRATION), 0);
+	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * NUMA hinting PTEs and PMDs (PROT_NONE, armed by change_prot_numa()):
+ * without a fault request they are prepared as they are, as
+ * migrate_vma_setup() collects them, and reported valid (not as holes) and
+ * not writable; with one, the hinting fault runs first.
+ */
+static void hmm_migrate_numa_hint(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct migrate_vma plain;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	HMMK_SKIP_UNLESS(test, IS_ENABLED(CONFIG_NUMA_BALANCING),
+			 "CONFIG_NUMA_BALANCING");
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, NPAGES), NPAGES);
+	KUNIT_ASSERT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES, HMMK_PTE_NUMA),
+			NPAGES);
+
+	/* What migrate_vma_setup() collects, the reference */
+	hmmk_migrate_init(ctx, &plain, addr, NPAGES, MIGRATE_VMA_SELECT_SYSTEM);
+	mmap_read_lock(ctx->mm);
+	plain.vma = vma_lookup(ctx->mm, addr);
+	HMMK_ASSERT_RET(test, migrate_vma_setup(&plain), 0);
+	hmmk_restore(&plain);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_EXPECT_EQ(test, plain.cpages, NPAGES);
+
+	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, NPAGES), NPAGES);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain.src[i],
+				    "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    hmmk_src_of(snap->p[i].page, false),
+				    "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_MIGRATE,
+				    "page %lu", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+
+	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, NPAGES), NPAGES);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, migrate_pfn_to_page(p.migrate.src[i]),
+				    snap->p[i].page, "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_unmap(ctx, addr, NPAGES);
+
+	/* A PMD mapped THP: one unit, valid */
+	if (!thp_migration_supported())
+		return;
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	if (!hmmk_pmd_mapped(ctx, addr))
+		return;
+	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, HMMK_PMD_PAGES),
+			HMMK_PMD_PAGES);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_NUMA);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
+					   HMMK_PMD_PAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
+	KUNIT_EXPECT_TRUE(test, p.migrate.src[0] & MIGRATE_PFN_COMPOUND);
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_MIGRATE |
+				    HMM_PFN_COMPOUND, "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_balanced(ctx);
+}
+
 /* Refused with -EINVAL before any page is touched */
 static void hmm_migrate_bad_args(struct kunit *test)
 {
@@ -774,7 +1075,7 @@ static void hmm_migrate_null_notifier(struct kunit *test)
 	struct hmmk *ctx = hmmk_init(test);
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
-	unsigned long addr;
+	unsigned long addr, other;
 	int ret;
 
 	addr = hmmk_map_anon(ctx, NPAGES);
@@ -788,6 +1089,15 @@ static void hmm_migrate_null_notifier(struct kunit *test)
 	p.range.notifier = NULL;
 
 	mmap_read_lock(ctx->mm);
+	ret = hmm_range_fault(&p.range);
+	mmap_read_unlock(ctx->mm);
+	HMMK_EXPECT_RET(test, ret, -EINVAL);
+	hmmk_expect_restored(ctx, snap);
+
+	/* Another VMA than the range's (a file mapping: never merged) */
+	other = hmmk_map_shmem(ctx, 1, false);
+	mmap_read_lock(ctx->mm);
+	p.migrate.vma = vma_lookup(ctx->mm, other);
 	ret = hmm_range_fault(&p.range);
 	mmap_read_unlock(ctx->mm);
 	HMMK_EXPECT_RET(test, ret, -EINVAL);
@@ -836,6 +1146,112 @@ static void hmm_migrate_ebusy(struct kunit *test)
 					   HMM_PFN_REQ_FAULT,
 					   MIGRATE_VMA_SELECT_SYSTEM), 0);
 	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+}
+
+/* One try of the retry loop of hmm.rst, keeping the same structs */
+static int hmmk_try(struct hmmk *ctx, struct hmmk_prep *p, bool setup)
+{
+	int ret;
+
+	p->range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+	mmap_read_lock(ctx->mm);
+	ret = hmm_range_fault(&p->range);
+	if (!ret && setup)
+		migrate_hmm_range_setup(&p->range);
+	mmap_read_unlock(ctx->mm);
+	return ret;
+}
+
+/*
+ * The retry loop with the range gone between the tries: -EBUSY, the range
+ * is unmapped, and the retry with the same struct migrate_vma fails with
+ * -EFAULT, touching nothing (before, it walked with the stale VMA). Mapped
+ * again, a new VMA at the same address, the next retry prepares its pages.
+ */
+static void hmm_migrate_retry_unmapped(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct vm_area_struct *vma;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+	int ret;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &p.range, addr, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+	p.range.migrate = &p.migrate;
+	p.via = VIA_HMM;
+
+	p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+	hmmk_dontneed(ctx, addr, 1);
+	mmap_read_lock(ctx->mm);
+	ret = hmm_range_fault(&p.range);
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, ret, -EBUSY);
+	KUNIT_EXPECT_NULL(test, p.migrate.vma);
+
+	hmmk_unmap(ctx, addr, NPAGES);
+	HMMK_EXPECT_RET(test, hmmk_try(ctx, &p, false), -EFAULT);
+	KUNIT_EXPECT_NULL(test, p.migrate.vma);
+	KUNIT_EXPECT_EQ(test, p.migrate.start, addr);
+	hmmk_expect_no_migrate_out(ctx, &p);
+
+	hmmk_map_fixed(ctx, addr, NPAGES, PROT_READ | PROT_WRITE);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	HMMK_ASSERT_RET(test, hmmk_try(ctx, &p, true), 0);
+	mmap_read_lock(ctx->mm);
+	vma = vma_lookup(ctx->mm, addr);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_EXPECT_PTR_EQ(test, p.migrate.vma, vma);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    hmmk_src_of(snap->p[i].page, true),
+				    "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+}
+
+/*
+ * Called again after a success, before migrate_hmm_range_setup(), as a
+ * driver does when mmu_interval_read_retry() says the range changed: the
+ * second call puts back what the first prepared and prepares it again. It
+ * must not wait for the folio locks the first call holds (before: a hang).
+ */
+static void hmm_migrate_retry_after_success(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &p.range, addr, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+	p.range.migrate = &p.migrate;
+
+	HMMK_ASSERT_RET(test, hmmk_try(ctx, &p, false), 0);
+	KUNIT_ASSERT_EQ(test, p.migrate.cpages, NPAGES);
+	KUNIT_ASSERT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_MIGRATION), NPAGES);
+
+	HMMK_ASSERT_RET(test, hmmk_try(ctx, &p, true), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    hmmk_src_of(snap->p[i].page, true),
+				    "page %lu", i);
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_restored(ctx, snap);
 }
@@ -916,13 +1332,6 @@ static void hmm_migrate_plain_setup(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, file, NPAGES, HMMK_PTE_NONE),
 			NPAGES);
 	hmmk_expect_balanced(ctx);
-}
-
-static void hmmk_need_device(struct hmmk *ctx)
-{
-	HMMK_SKIP_UNLESS(ctx->test, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
-			 "CONFIG_DEVICE_PRIVATE");
-	KUNIT_ASSERT_EQ(ctx->test, hmmk_dev_init(ctx), 0);
 }
 
 /*
@@ -1244,17 +1653,24 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_no_page_table, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_waits_for_entry, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_skips_entry),
-	HMMK_CASE_PARAMS(hmm_migrate_rollback_sigbus, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_rollback_sigbus),
+	KUNIT_CASE(hmm_migrate_vma_fault_best_effort),
+	KUNIT_CASE(hmm_migrate_vma_fault_select),
 	KUNIT_CASE(hmm_migrate_rollback_eperm),
 	HMMK_CASE_PARAMS(hmm_migrate_busy_pages, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_thp, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_bad_args, hmm_bad_cases),
 	KUNIT_CASE(hmm_migrate_per_pfn),
+	KUNIT_CASE(hmm_migrate_per_pfn_repass),
+	KUNIT_CASE(hmm_migrate_numa_hint),
 	KUNIT_CASE(hmm_migrate_ebusy),
+	KUNIT_CASE(hmm_migrate_retry_unmapped),
+	KUNIT_CASE(hmm_migrate_retry_after_success),
 	KUNIT_CASE(hmm_migrate_notifier),
 	KUNIT_CASE(hmm_migrate_plain_setup),
 	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_foreign, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_foreign_unlocked, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_cpu_fault),
 	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),
