@@ -118,6 +118,7 @@ apply-fails-mbox         | @/in/bad.mbox    | $K | - | FAIL | FAIL apply\\..*doe
 apply-fails-fp-dir       | @/in/bad-dir     | apply | - | FAIL | FAIL apply\\..*does not apply
 apply-fails-quilt-dir    | @/in/bad-quilt   | apply | - | FAIL | FAIL apply\\.sub_0001-bad.*does not apply
 kernel-does-not-build    | $TOP/series      | apply bisect kunit-uml | HMMWALK_FAKE_BUILD=fail | FAIL | FAIL bisect\\..*fake build break;FAIL kunit-uml\\.build.*does not build
+kunit-case-fails         | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=fail:hmm_migrate.hmm_migrate_holes | FAIL | FAIL kunit-uml\\..*hmm_migrate_holes.*fails
 kernel-panics-at-boot    | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=panic | FAIL | FAIL ^gate\\.kunit-uml .*panicked
 kunit-runs-zero-cases    | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=zero | ERROR | ERROR ^gate\\.kunit-uml .*zero cases
 missing-tool-quilt       | $TOP/series      | apply | HIDE=quilt | ERROR | ERROR ^gate\\.apply .*quilt.*not found

@@ -6,7 +6,8 @@ kernel and boots none. It answers from kconfigs/<tier>.expected:
   build:  fails when HMMWALK_FAKE_BUILD=fail, as a compile error would
   exec:   HMMWALK_FAKE_KUNIT=pass (default): every expected case with its
           expected status; panic: the kernel panics at boot, no case runs;
-          zero: the kernel boots and runs no case; hang: never returns
+          zero: the kernel boots and runs no case; hang: never returns;
+          fail:SUITE.CASE: that case fails, the others as expected
 
 usage: kunit.py config|build|exec [kunit.py options] [FILTER_GLOB]
 """
@@ -83,6 +84,8 @@ else:
                 sub = [{'name': p, 'sub_groups': [], 'test_cases': []}]
                 node['sub_groups'].append(sub[0])
             node = sub[0]
+        if mode == 'fail:' + '.'.join(parts[:2]):
+            status = 'FAIL'
         node['test_cases'].append({'name': parts[-1], 'status': status})
         log.append(f'ok 1 {parts[-1]}')
 with open(os.path.join(build, 'test.log'), 'w') as f:
