@@ -77,4 +77,9 @@ summary() {
 
 # A tool that is not installed is the machine's fault, not the series':
 # lib.sh's need() says "'TOOL' not found: install it with ..."
-missing_tool() { grep -m1 -h "not found: install it" "$@" 2>/dev/null; }
+missing_tool() {	# FILE...: the first such line in the FILEs that exist
+	local f files=()
+	for f in "$@"; do [ ! -f "$f" ] || files+=("$f"); done
+	[ ${#files[@]} -gt 0 ] || return 1
+	awk '/not found: install it/ { print; found = 1; exit } END { exit !found }' "${files[@]}"
+}
