@@ -9,7 +9,7 @@ set -euo pipefail
 base_pkgs="make gcc bc flex bison libelf-dev libssl-dev python3 quilt ccache
 	xz-utils rsync cpio patch diffutils git util-linux"
 check_pkgs="qemu-system-x86 busybox-static sparse clang-19 lld-19 llvm-19
-	lcov b4 gcovr python3-matplotlib"
+	lcov b4 gcovr python3-matplotlib python3-jsonschema"
 [ "${1:-}" = all ] && pkgs="$base_pkgs $check_pkgs" || pkgs=$base_pkgs
 
 missing=()

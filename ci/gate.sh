@@ -4,149 +4,136 @@
 # run the KUnit tiers and upstream's hmm-tests, and give a verdict.
 #
 # usage: ci/gate.sh SERIES          (make gate SERIES=... [BASE=7.1.8])
-#   SERIES: an mbox, a directory of format-patch files, a quilt directory,
-#   or a quilt series file (our own stack: ci/gate.sh series).
+#   SERIES: an mbox (a b4 thread too), a directory of format-patch files, a
+#   quilt directory, or a quilt series file (our own stack: ci/gate.sh series).
 #   HMMWALK_GATE_STEPS: the steps to run (default: all of them, in order):
-#   apply bisect checkpatch matrix kunit-uml kunit-uml-nomigrate kunit-x86_64
-#   kunit-x86_64-debug hmm-tests
+#     apply bisect checkpatch matrix kunit-uml kunit-uml-nomigrate
+#     kunit-x86_64 kunit-x86_64-debug hmm-tests
+#   import and apply always run; tree runs when a later step needs it.
+#   HMMWALK_GATE_STEP_TIMEOUT=S: seconds one step may take (default 7200)
+#   HMMWALK_GATE_STEPDIR=DIR: the step scripts (default ci/gate/steps; the
+#     self-tests put broken steps there)
 #
-# Writes $CACHE/gate/<name>/verdict.md and verdict.json, a log per check;
-# exit 0 only if no check failed. Every step records "status<TAB>step<TAB>
-# check<TAB>reason<TAB>log<TAB>reproduce" lines in records.tsv.
-set -uo pipefail
+# Each step is a script ci/gate/steps/NN-name (the contract: ci/gate/step.bash)
+# that records one status, PASS, FAIL, ERROR, MISS or SKIP, with its reason,
+# log and reproduce command. A step that exits non-zero, times out or leaves
+# no result is ERROR; a step whose prerequisite did not pass is MISS.
+# Writes $CACHE/gate/<name>/verdict.md and verdict.json (KCIDB's I/O schema,
+# checked against ci/gate/verdict.schema.json). The verdict is PASS only if
+# every requested step ran and passed. Exit status: 0 PASS, 1 FAIL, 2 ERROR
+# or MISS (the gate could not judge the series).
+set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ -n "${1:-}" ] || die "no series given: make gate SERIES=path/to/mbox-or-patches"
+usage="usage: ci/gate.sh SERIES   (an mbox, a format-patch dir, a quilt dir or a series file)"
+[ $# = 1 ] && [ -n "$1" ] || die "no series given: $usage, or make gate SERIES=path"
 input=$(realpath -m "$1")
-steps=${HMMWALK_GATE_STEPS:-apply bisect checkpatch matrix kunit-uml kunit-uml-nomigrate kunit-x86_64 kunit-x86_64-debug hmm-tests}
+stepdir=${HMMWALK_GATE_STEPDIR:-$TOP/ci/gate/steps}
+limit=${HMMWALK_GATE_STEP_TIMEOUT:-7200}
+[[ $limit =~ ^[0-9]+$ ]] || die "HMMWALK_GATE_STEP_TIMEOUT=$limit is not a number of seconds"
+
+# The steps there are, in order, by name
+mapfile -t files < <(find "$stepdir" -maxdepth 1 -name '[0-9][0-9]-*' \( -type f -o -type l \) | sort)
+[ ${#files[@]} -gt 0 ] || die "no step in $stepdir: expected files named NN-step"
+all=
+for f in "${files[@]}"; do all="$all ${f##*/[0-9][0-9]-}"; done
+optional=$(tr ' ' '\n' <<<"$all" | grep -vxE 'import|apply|tree|' | paste -sd' ')
+requested=${HMMWALK_GATE_STEPS:-$optional}
+for s in $requested; do
+	[[ " $all " == *" $s "* ]] ||
+		die "HMMWALK_GATE_STEPS names '$s', which is no step: choose from $optional"
+done
+want() { [[ " import apply $requested " == *" $1 "* ]]; }
+wants_tree() { [[ " $requested " =~ \ (matrix|kunit-[^ ]*|hmm-tests)\  ]]; }
+
 name=$(printf %s "$(basename "$input")" | tr -c 'A-Za-z0-9._-' '_')
 out=$CACHE/gate/$name
 rm -rf "$out"
-mkdir -p "$out/logs"
-records=$out/records.tsv
-: > "$records"
+mkdir -p "$out/logs" "$out/steps"
+steps=$out/steps.tsv
+: > "$steps"
 start=$SECONDS
+export GATE_OUT=$out GATE_INPUT=$input
+export GATE_POSTED=$out/import/patches/series
+export GATE_PDIR=$out/all GATE_SERIES=$out/all/series
+echo "gate: $input on Linux $BASE; steps: $(for s in $all; do want "$s" && printf '%s ' "$s"; done)"
 
-rec() {	# status step check reason [log [reproduce]]
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4//$'\t'/ }" "${5:-}" "${6:-}" >> "$records"
-}
-want() { [[ " $steps " == *" $1 "* ]]; }
-finish() {
-	python3 "$TOP/ci/gate/verdict.py" "$out" "$input" "$BASE" $((SECONDS - start))
-	exit $?
-}
-
-# 1. import: the posted patches, as a quilt directory
-if [ -f "$input" ] && [ "$(basename "$input")" = series ]; then
-	mkdir -p "$out/import/patches"
-	grep -v '^test/' "$input" > "$out/import/patches/series"
-	for p in $(series_patches "$out/import/patches/series"); do
-		cp "$(dirname "$input")/patches/$p" "$out/import/patches/"
-	done
-	rec PASS import import "our stack: $(series_patches "$out/import/patches/series" | wc -l) patches"
-else
-	"$TOP/ci/gate/import.sh" "$input" "$out/import"
-	while IFS=$'\t' read -r s c r; do rec "$s" import "$c" "$r"; done < "$out/import/import.tsv"
-fi
-posted=$(series_patches "$out/import/patches/series" 2>/dev/null)
-[ -n "$posted" ] || finish
-
-# The posted patches with our test support patches on top
-mkdir -p "$out/all"
-cp "$out/import/patches"/*.patch "$out/all/" 2>/dev/null
-ln -s "$TOP/patches/test" "$out/all/test"
-{ echo "$posted"; grep '^test/' "$TOP/series"; } > "$out/all/series"
-series=$out/all/series
-
-# 2. apply, fuzz allowed (a warning)
-base=$("$TOP/ci/base.sh") || { rec FAIL apply base "cannot get the base $BASE"; finish; }
-"$TOP/ci/apply.sh" "$base" "$series" "$out/all" "$out/apply" 2 > "$out/logs/apply.txt" 2>&1
-applied=ok
-while IFS=$'\t' read -r p s d; do
-	case $s in
-	clean|offset) rec PASS apply "$p" "$s${d:+ ($d)}" ;;
-	fuzz*) rec WARN apply "$p" "applies with $s ($d)" ;;
-	*) applied=
-	   what="does not apply to $BASE"
-	   [[ $p == test/* ]] && what="(our KUnit support) does not apply on top of this series"
-	   rec FAIL apply "$p" "$what: $d" "$out/apply" "ci/apply.sh $base $series $out/all /tmp/apply 2" ;;
+# A step's prerequisite: the step whose result it builds on
+needs() {
+	case $1 in
+	import)	;;
+	apply)	echo import ;;
+	bisect|checkpatch|tree) echo apply ;;
+	*)	echo tree ;;
 	esac
-done < "$out/apply/apply.tsv"
-if [ -z "$applied" ]; then
-	[ -s "$out/apply/apply.tsv" ] || rec FAIL apply apply "$(tail -n1 "$out/logs/apply.txt")" "$out/logs/apply.txt"
-	finish
-fi
+}
+status_of() { awk -F'\t' -v s="$1" '$1 == s { print $3 }' "$steps"; }
+record() {	# step requested status reason log reproduce seconds
+	local IFS=$'\t'
+	echo "$*" >> "$steps"
+	[ "$2" = no ] || printf '%-6s %-20s %s\n' "$3" "$1" "$4"
+}
 
-# 3. bisect: every posted patch builds, in its own tree
-if want bisect; then
-	n=0
-	for p in $posted; do
-		n=$((n + 1))
-		head -n "$n" <<<"$posted" > "$out/bisect-$n.series"
-		log=$out/logs/bisect-$n.log
-		HMMWALK_TREE=bisect "$TOP/ci/tree.sh" "$out/bisect-$n.series" "$out/all" 2 > /dev/null 2>&1
-		res=$(HMMWALK_TREE=bisect "$TOP/ci/xbuild.sh" "$TOP/kconfigs/bisect.config" "$BUILD/bisect" "$log")
-		rec "${res%% *}" bisect "after $p" "${res#* }" "$log" \
-			"HMMWALK_TREE=bisect ci/tree.sh $out/bisect-$n.series $out/all 2 && HMMWALK_TREE=bisect ci/xbuild.sh kconfigs/bisect.config $BUILD/bisect"
-	done
-fi
+run_step() {	# file name
+	local f=$1 s=$2 dir=$out/steps/$2 log=$out/logs/$2.log t0=$SECONDS rc=0
+	local status reason rlog repro worst tail
+	mkdir -p "$dir"
+	GATE_STEP=$s GATE_DIR=$dir GATE_LOG=$log \
+		timeout --kill-after=30 "$limit" "$f" > "$log" 2>&1 < /dev/null || rc=$?
+	tail=$(grep -v '^$' "$log" | tail -n1 | cut -c1-200 || true)
+	if [ -f "$dir/result" ]; then
+		IFS=$'\t' read -r status reason rlog repro < "$dir/result" || true
+	else
+		status= reason= rlog=$log repro=
+	fi
+	[ -n "$rlog" ] || rlog=$log
+	[ -n "$repro" ] || repro="GATE_STEP=$s GATE_DIR=$dir ... $f (see ci/gate.sh)"
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		status=ERROR reason="timed out after $limit s (HMMWALK_GATE_STEP_TIMEOUT) and was killed; ${reason:-no result}"
+	elif [ $rc != 0 ]; then
+		status=ERROR reason="the step crashed (exit $rc): ${tail:-no output}"
+	elif [ -z "$status" ]; then
+		status=ERROR reason="the step exited 0 and left no result: ${tail:-no output}"
+	elif [[ " FAIL ERROR MISS PASS SKIP " != *" $status "* ]]; then
+		status=ERROR reason="the step's status '$status' is not one of PASS FAIL ERROR MISS SKIP: $reason"
+	fi
+	# never better than its worst check
+	if [ -f "$dir/checks.tsv" ]; then
+		for worst in FAIL ERROR MISS; do
+			cut -f1 "$dir/checks.tsv" | grep -qx $worst || continue
+			case $status in
+			FAIL) ;;
+			ERROR) [ $worst = FAIL ] && status=FAIL ;;
+			*) status=$worst ;;
+			esac
+			break
+		done
+	fi
+	record "$s" "$(want "$s" || [ "$s" = tree ] && echo yes || echo no)" "$status" "$reason" "$rlog" "$repro" $((SECONDS - t0))
+}
 
-# 4. checkpatch --strict: errors fail, warnings and checks warn
-if want checkpatch; then
-	for p in $posted; do
-		log=$out/logs/checkpatch-$p.log
-		(cd "$base" && perl scripts/checkpatch.pl --strict --terse --show-types "$out/all/$p") > "$log" 2>&1
-		total="$(grep -c ': ERROR:' "$log") errors, $(grep -c ': WARNING:' "$log") warnings, $(grep -c ': CHECK:' "$log") checks"
-		if grep -q ': ERROR:' "$log"; then s=FAIL
-		elif grep -qE ': (WARNING|CHECK):' "$log"; then s=WARN
-		else s=PASS; fi
-		rec $s checkpatch "$p" "$total$(grep -m2 -E ': (ERROR|WARNING|CHECK):' "$log" | sed 's/^[^ ]*: /; /' | tr -d '\n')" \
-			"$log" "scripts/checkpatch.pl --strict $out/all/$p"
-	done
-fi
-
-# The working tree: the whole series, for the rest
-if want matrix || want kunit-uml || want kunit-uml-nomigrate || want kunit-x86_64 ||
-   want kunit-x86_64-debug || want hmm-tests; then
-	"$TOP/ci/tree.sh" "$series" "$out/all" 2 > /dev/null 2>&1
-fi
-
-# 5. build matrix, W=1 and sparse
-if want matrix; then
-	"$TOP/ci/matrix.sh" "$out/matrix" > "$out/logs/matrix.txt" 2>&1
-	while read -r s row detail; do
-		rec "$s" matrix "$row" "$detail" "$out/matrix/$row.log" \
-			"make tree && ci/xbuild.sh kconfigs/matrix/$row.config /tmp/build"
-	done < "$out/matrix/matrix.txt"
-	[ -f "$out/matrix/warnings.txt" ] && grep '^>>' "$out/matrix/warnings.txt" |
-		while read -r l; do rec FAIL matrix "W=1+sparse" "$l" "$out/matrix/warnings.txt" "ci/warnings.sh"; done
-fi
-
-# 6. KUnit tiers: a crash or hang costs a boot per remaining case
-for tier in uml uml-nomigrate x86_64 x86_64-debug; do
-	want "kunit-$tier" || continue
-	res=$out/kunit-$tier
-	HMMWALK_ISOLATE=1 "$TOP/ci/kunit.sh" "$tier" "$res" > "$out/logs/kunit-$tier.txt" 2>&1
-	repro="ci/tree.sh $series $out/all 2 && ci/kunit.sh $tier"
-	if grep -q 'BUILD FAILED' "$out/logs/kunit-$tier.txt"; then
-		err=$(grep -m1 -E 'error:|undefined' "$res/build.log" | sed "s|$TREE/||")
-		if grep -q 'mm/tests/' <<<"$err"; then
-			rec FAIL "kunit-$tier" build "the suite does not build against this API: $err" "$res/build.log" "$repro"
-		else
-			rec FAIL "kunit-$tier" build "the kernel does not build: $err" "$res/build.log" "$repro"
-		fi
+for f in "${files[@]}"; do
+	s=${f##*/[0-9][0-9]-}
+	if ! want "$s" && { [ "$s" != tree ] || ! wants_tree; }; then
+		record "$s" no SKIP "not requested (HMMWALK_GATE_STEPS)" "" "" 0
 		continue
 	fi
-	python3 "$TOP/ci/gate/kunit_records.py" "$res/results.tsv" "$TOP/kunit/cases.tsv" \
-		"$tier" "$res/test.log" "$repro" "$(head -n1 "$out/logs/kunit-$tier.txt")" >> "$records"
+	pre=$(needs "$s")
+	prestatus=$([ -z "$pre" ] || status_of "$pre")
+	# import lets apply run when it found patches (a message that is not
+	# a patch fails import; the gate still tests the patches it found)
+	if [ -n "$pre" ] && [ "$prestatus" != PASS ] &&
+	   ! { [ "$pre" = import ] && [ -s "$GATE_POSTED" ]; }; then
+		record "$s" yes MISS "not run: ${pre} ended ${prestatus:-unrun}" "" "" 0
+		continue
+	fi
+	run_step "$f" "$s"
 done
 
-# 7. upstream's hmm-tests
-if want hmm-tests; then
-	"$TOP/ci/hmm-tests.sh" "$out/hmm-tests" > "$out/logs/hmm-tests.txt" 2>&1
-	s=$([ $? = 0 ] && echo PASS || echo FAIL)
-	rec $s hmm-tests hmm-tests "$(tail -n1 "$out/logs/hmm-tests.txt")" \
-		"$out/hmm-tests/console.log" "ci/tree.sh $series $out/all 2 && ci/hmm-tests.sh"
+rc=0
+python3 "$TOP/ci/gate/verdict.py" "$out" "$input" "$BASE" $((SECONDS - start)) || rc=$?
+if ! "$TOP/ci/gate/validate.py" "$TOP/ci/gate/verdict.schema.json" "$out/verdict.json"; then
+	echo "gate: verdict.json does not follow ci/gate/verdict.schema.json: the verdict above is not to be trusted"
+	[ $rc = 1 ] || rc=2
 fi
-
-finish
+exit $rc

@@ -2,17 +2,22 @@
 # Import a posted series into a quilt directory.
 #
 # usage: ci/gate/import.sh INPUT OUT
-#   INPUT: an mbox (one or many messages), a directory of git format-patch
-#   files, or a quilt directory (with a series file).
+#   INPUT: an mbox (one or many messages, a b4 thread with its cover letter
+#   and replies), a directory of git format-patch files, a quilt directory
+#   (with a series file; patches in sub-folders too), or a quilt series
+#   file (our own stack: series, its patches in patches/ next to it).
 #
 # Mail is split with b4 (--offline-mode am), or with git mailsplit where b4
 # fails; each message is read with git mailinfo. A cover letter (patch 0/N,
-# or no diff in a 0/N message) is skipped. Writes OUT/patches/*.patch,
-# OUT/patches/series and OUT/import.tsv ("status<TAB>check<TAB>reason"
-# records for the verdict). Exit 1 when nothing usable was found.
+# or no diff in a 0/N message) and replies (Re: ...) are skipped. A quilt
+# series keeps its sub-folders; its test/ patches are left out (the gate
+# applies our own on top). Writes OUT/patches/ (the patches and their
+# series file) and OUT/import.tsv ("status<TAB>check<TAB>reason" records
+# for the verdict). Exit 1 when nothing usable was found.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 
+[ $# = 2 ] || die "usage: ci/gate/import.sh INPUT OUT"
 in=$1 out=$2
 rm -rf "$out"
 mkdir -p "$out/patches" "$out/msgs"
@@ -21,10 +26,40 @@ rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$out/import.tsv"; }
 
 [ -e "$in" ] || { rec FAIL import "no such file or directory: $in"; exit 1; }
 
-if [ -d "$in" ] && [ -f "$in/series" ]; then
-	cp -r "$in"/. "$out/patches/"
-	rec PASS import "quilt directory: $(series_patches "$in/series" | wc -l) patches"
+# A quilt series: SERIES names patches relative to PDIR, maybe in
+# sub-folders (test/, bench/): copied with their folders
+quilt_import() {	# SERIES PDIR
+	local series=$1 pdir=$2 p n=0 missing=
+	while read -r p; do
+		case $p in
+		test/*)	continue ;;
+		/*|../*|*/../*) rec FAIL import "the series names $p, outside $pdir"; missing=1; continue ;;
+		esac
+		if [ ! -f "$pdir/$p" ]; then
+			rec FAIL import "the series names $p, which is not in $pdir: fix the series or add the patch"
+			missing=1; continue
+		fi
+		mkdir -p "$out/patches/$(dirname "$p")"
+		cp "$pdir/$p" "$out/patches/$p"
+		echo "$p" >> "$out/patches/series"
+		n=$((n + 1))
+	done < <(series_patches "$series")
+	[ "$n" -gt 0 ] || { rec FAIL import "the series $series names no patch (test/ patches left out)"; exit 1; }
+	local skipped
+	skipped=$(series_patches "$series" | grep -c '^test/' || true)
+	[ "$skipped" != 0 ] || skipped=
+	rec PASS import "quilt series $series: $n patches${skipped:+, $skipped test/ patches left out (ours are applied on top)}"
+	[ -z "$missing" ] || exit 1
 	exit 0
+}
+if [ -f "$in" ] && [ "$(basename "$in")" = series ]; then
+	pdir=$(dirname "$in")
+	[ -d "$pdir/patches" ] && pdir=$pdir/patches
+	quilt_import "$in" "$pdir"
+elif [ -d "$in" ] && [ -f "$in/series" ]; then
+	pdir=$in
+	[ -d "$in/patches" ] && [ ! -f "$in/$(series_patches "$in/series" | head -n1)" ] && pdir=$in/patches
+	quilt_import "$in/series" "$pdir"
 fi
 
 # One message per file in $out/msgs
@@ -63,6 +98,10 @@ for m in "$out"/msgs/*; do
 	# [PATCH v2 1/3] -> 1 and 3
 	nm=$(grep -oE '\[[^]]*\b[0-9]+/[0-9]+\]' <<<"$subject" | grep -oE '[0-9]+/[0-9]+' | head -n1)
 	num=${nm%/*} of=${nm#*/}
+	if grep -qiE '^(re|aw|fwd?): ' <<<"$subject"; then
+		rec PASS reply "skipped: $subject"
+		continue
+	fi
 	if [ "${num:-}" = 0 ] || { [ ! -s "$out/diff.txt" ] && grep -qi 'cover' <<<"$subject$m"; }; then
 		rec PASS cover-letter "skipped: $subject"
 		continue

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Turn a tier's results.tsv (ci/kunit_results.py) into gate records: one
-PASS record for the tier, one FAIL record per case that failed, crashed,
-hung, splatted or is missing, named with what a failure of that case means
-(kunit/cases.tsv).
+"""Turn a tier's results.tsv (ci/kunit_results.py) into gate check records
+(ci/gate/step.bash's checks.tsv): one PASS record for the tier, one FAIL
+record per case that failed, crashed, hung, splatted or is missing, named
+with what a failure of that case means (kunit/cases.tsv). No results.tsv
+at all is an ERROR record: the tier's tooling broke.
 
 usage: kunit_records.py RESULTS_TSV CASES_TSV TIER LOG REPRODUCE SUMMARY
 """
@@ -25,18 +26,21 @@ try:
             if note:
                 bad.append((cid, want, got, note))
 except FileNotFoundError:
-    bad.append(('(all)', 'PASS', 'MISSING', 'no results: the kernel did not boot'))
+    bad.append(('(all)', 'PASS', 'ERROR', 'no results.tsv: ci/kunit.sh judged nothing'))
 
 
 def out(status, check, reason):
     cmd = repro + (f" (one case: kunit.py exec {'.'.join(check.split('.')[:2])})"
                    if check.count('.') else '')
-    print('\t'.join([status, step, check, reason.replace('\t', ' '), log, cmd]))
+    print('\t'.join([status, check, reason.replace('\t', ' '), log, cmd, '']))
 
 
 if not bad:
     out('PASS', tier, summary)
 for cid, want, got, note in bad:
+    if cid == '(all)':
+        out('ERROR', tier, note)
+        continue
     case = '.'.join(cid.split('.')[:2])
     what = {'FAIL': 'fails', 'ERROR': 'crashed or hung', 'SKIP': 'skipped',
             'MISSING': 'did not run (its case crashed or hung before it, '

@@ -5,7 +5,7 @@ set -euo pipefail
 
 name=$(basename "$0" .sh)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
 ok() { echo "ok $name"; exit 0; }
 fail() { echo "FAIL $name: $*"; exit 1; }
@@ -45,18 +45,30 @@ says() {
 # gate INPUT: run the gate's import and apply steps on INPUT (its own cache
 # dir for gate outputs), verdict.json in $verdict, status in $rc
 gate() {
-	export HMMWALK_GATE_STEPS=apply
+	export HMMWALK_GATE_STEPS=${HMMWALK_GATE_STEPS:-apply}
 	run "$tmp/gate.out" "$TOP/ci/gate.sh" "$1"
-	verdict=$CACHE/gate/$(printf %s "$(basename "$1")" | tr -c 'A-Za-z0-9._-' '_')/verdict.json
+	verdict=${HMMWALK_CACHE:-$CACHE}/gate/$(printf %s "$(basename "$1")" | tr -c 'A-Za-z0-9._-' '_')/verdict.json
 	[ -f "$verdict" ] || fail "no verdict.json: $(tail -n3 "$tmp/gate.out" | tr '\n' ' ')"
 }
 
-# has STATUS CHECK-REGEX: fail unless verdict.json has such a record
+# has STATUS REGEX: fail unless verdict.json has a test (a step "gate.STEP"
+# or a check "gate.STEP.CHECK") with STATUS whose path and comment match
+# REGEX. STATUS WARN: a PASS marked as a warning.
 has() {
 	python3 - "$verdict" "$1" "$2" <<'PY' || fail "no $1 record matching '$2' in $verdict"
 import json, re, sys
 doc = json.load(open(sys.argv[1]))
-sys.exit(0 if any(t['status'] == sys.argv[2] and re.search(sys.argv[3], t['path'] + ' ' + t['reason'])
+want, rx = sys.argv[2], sys.argv[3]
+def status(t):
+    return 'WARN' if t.get('misc', {}).get('warning') else t['status']
+sys.exit(0 if any(status(t) == want and re.search(rx, t['path'] + ' ' + t.get('comment', ''))
                   for t in doc['tests']) else 1)
 PY
+}
+
+# verdict_is STATUS: fail unless the gate's verdict is STATUS
+verdict_is() {
+	local v
+	v=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["checkouts"][0]["misc"]["verdict"])' "$verdict")
+	[ "$v" = "$1" ] || fail "verdict $v, not $1: $(grep -E '^(FAIL|ERROR|MISS)' "$tmp/gate.out" | tr '\n' ' ')"
 }

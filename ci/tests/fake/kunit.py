@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""A fake tools/testing/kunit/kunit.py for the gate's self-tests: builds no
+kernel and boots none. It answers from kconfigs/<tier>.expected:
+
+  config: writes BUILD_DIR/.config from the --kunitconfig files
+  build:  fails when HMMWALK_FAKE_BUILD=fail, as a compile error would
+  exec:   HMMWALK_FAKE_KUNIT=pass (default): every expected case with its
+          expected status; panic: the kernel panics at boot, no case runs;
+          zero: the kernel boots and runs no case; hang: never returns;
+          fail:SUITE.CASE: that case fails, the others as expected
+
+usage: kunit.py config|build|exec [kunit.py options] [FILTER_GLOB]
+"""
+import json
+import os
+import sys
+import time
+
+cmd, args = sys.argv[1], sys.argv[2:]
+opt = {}
+pos = []
+kunitconfigs = []
+VALUED = {'timeout', 'filter', 'filter_action', 'make_options', 'kunitconfig',
+          'arch', 'jobs', 'build_dir', 'json', 'kconfig_add', 'qemu_args'}
+it = iter(args)
+for a in it:
+    if a.startswith('--'):
+        k, eq, v = a[2:].partition('=')
+        if not eq:
+            v = next(it, '') if k in VALUED else True
+        if k == 'kunitconfig':
+            kunitconfigs.append(v)
+        opt[k] = v
+    else:
+        pos.append(a)
+build = opt.get('build_dir', '.kunit')
+os.makedirs(build, exist_ok=True)
+
+if cmd == 'config':
+    with open(os.path.join(build, '.config'), 'w') as f:
+        for k in kunitconfigs:
+            f.write(open(k).read())
+    sys.exit(0)
+if cmd == 'build':
+    if os.environ.get('HMMWALK_FAKE_BUILD') == 'fail':
+        print('mm/hmm.c:42:1: error: fake build break (HMMWALK_FAKE_BUILD=fail)')
+        print('ERROR:root:the kernel did not build')
+        sys.exit(1)
+    sys.exit(0)
+
+# exec: the tier's expected cases
+kc = kunitconfigs[0]
+tier = os.path.basename(kc).split('.')[0]
+expected = {}
+with open(os.path.join(os.path.dirname(kc), tier + '.expected')) as f:
+    for line in f:
+        if line.strip() and not line.startswith('#'):
+            status, cid = line.rstrip('\n').split('\t', 1)
+            expected[cid] = status
+if opt.get('list_tests'):
+    for cid in sorted({'.'.join(c.split('.')[:2]) for c in expected}):
+        print(cid)
+    sys.exit(0)
+
+mode = os.environ.get('HMMWALK_FAKE_KUNIT', 'pass')
+if mode == 'hang':
+    time.sleep(3600)
+log = ['TAP version 14']
+root = {'name': 'KUnit Test Group', 'sub_groups': [], 'test_cases': []}
+if mode == 'panic':
+    log.append('Kernel panic - not syncing: Attempted to kill init! (HMMWALK_FAKE_KUNIT=panic)')
+elif mode == 'zero':
+    log.append('1..0')
+else:
+    want = pos[0] if pos else ''
+    for cid, status in sorted(expected.items()):
+        if want and not (cid == want or cid.startswith(want + '.')):
+            continue
+        node = root
+        parts = cid.split('.')
+        for p in parts[:-1]:
+            sub = [g for g in node['sub_groups'] if g['name'] == p]
+            if not sub:
+                sub = [{'name': p, 'sub_groups': [], 'test_cases': []}]
+                node['sub_groups'].append(sub[0])
+            node = sub[0]
+        if mode == 'fail:' + '.'.join(parts[:2]):
+            status = 'FAIL'
+        node['test_cases'].append({'name': parts[-1], 'status': status})
+        log.append(f'ok 1 {parts[-1]}')
+with open(os.path.join(build, 'test.log'), 'w') as f:
+    f.write('\n'.join(log) + '\n')
+if 'json' in opt:
+    with open(opt['json'], 'w') as f:
+        json.dump(root, f)
+sys.exit(1 if mode == 'panic' else 0)

@@ -1,0 +1,181 @@
+#!/bin/bash
+# The gate judged by injection, one row per way a run can go wrong (the
+# verdict must not be PASS) and per input form that must import and apply
+# (the verdict must be PASS). No kernel is built or booted: the gate runs on
+# a cache of its own whose base holds only the files the series touches,
+# with a fake kunit.py, merge_config.sh and checkpatch.pl in that base and a
+# fake make, clang-19 and sparse first on PATH (ci/tests/fake/). Everything
+# else is real: ci/gate.sh, its steps, import, apply, tree, kunit.sh and
+# the judges. Every verdict.json is validated (ci/gate/validate.py).
+#
+# usage: ci/tests/gate-table.sh [ROW...]    (no ROW: every row)
+. "$(dirname "$0")/testlib.bash"
+
+fake=$TOP/ci/tests/fake
+cache=$tmp/cache
+in=$tmp/in
+base=$cache/base/linux-$BASE
+
+# The fake base: the touched files of the real one, plus the fake tools
+fake_tree "$base"
+install -D "$fake/kunit.py" "$base/tools/testing/kunit/kunit.py"
+install -D "$fake/merge_config.sh" "$base/scripts/kconfig/merge_config.sh"
+install -D "$fake/checkpatch.pl" "$base/scripts/checkpatch.pl"
+touch "$base/.hmmwalk-pristine"
+mkdir -p "$tmp/bin" "$cache/src"
+cp "$fake/make" "$tmp/bin/make"
+cp "$fake/tool" "$tmp/bin/clang-19"
+cp "$fake/tool" "$tmp/bin/sparse"
+export PATH=$tmp/bin:$PATH
+: > "$cache/src/blocker"		# HMMWALK_TREE=blocker/x: a tree that cannot be made
+
+# PATH without TOOL: every other command of PATH, linked into one directory
+hide() {
+	local farm=$tmp/hide-$1 d
+	if [ ! -d "$farm" ]; then
+		mkdir "$farm"
+		IFS=: read -ra dirs <<<"$PATH"
+		for d in "${dirs[@]}"; do
+			[ -d "$d" ] && ln -s "$d"/* "$farm/" 2>/dev/null || true
+		done
+		rm -f "$farm/$1"
+	fi
+	echo "$farm"
+}
+
+# Step directories with one broken step (each wraps or replaces the real one)
+stepdir() {	# NAME STEP-BODY-FOR-30-checkpatch
+	local d=$tmp/steps-$1 f
+	mkdir -p "$d"
+	for f in "$TOP"/ci/gate/steps/*; do
+		printf '#!/bin/bash\nexec %q\n' "$f" > "$d/$(basename "$f")"
+	done
+	printf '#!/bin/bash\n%s\n' "$2" > "$d/30-checkpatch"
+	chmod +x "$d"/*
+}
+stepdir crash 'echo "checking..."; kill -SEGV $$'
+stepdir silent 'echo "nothing to say"; exit 0'
+stepdir lies '. '"$TOP"'/ci/gate/step.bash
+check FAIL 0001 "an error in 0001"
+result PASS "all good, honest"'
+
+# The inputs
+mkdir -p "$in/fp-dir" "$in/quilt" "$in/bad-dir" "$in/bad-quilt/sub"
+p() { ls "$TOP"/patches/"$1"*.patch; }
+cp "$(p 0001)" "$in/one.mbox"
+cp "$TOP"/patches/000[1-5]-*.patch "$in/fp-dir/"
+cp -r "$TOP"/patches/. "$in/quilt/"
+cp "$TOP/series" "$in/quilt/series"
+for q in $(series_patches "$TOP/series" | grep -v '^test/'); do
+	cat "$TOP/patches/$q"
+done > "$in/own.mbox"
+# a b4 thread: cover letter, the five patches in reply to it, two replies
+{
+	printf 'From cover Mon Sep 17 00:00:00 2001\nFrom: A Developer <dev@example.org>\n'
+	printf 'Date: Wed, 25 Nov 2026 14:16:00 +0000\nMessage-Id: <cover@example.org>\n'
+	printf 'Subject: [PATCH 0/5] mm/hmm: fault and migrate in one walk\n\n'
+	printf 'The cover letter.\n\n'
+	for i in 1 2 3 4 5; do
+		sed "1a Message-Id: <$i@example.org>\\nIn-Reply-To: <cover@example.org>\\nReferences: <cover@example.org>" "$(p 000$i)"
+		echo
+	done
+	printf 'From reply Mon Sep 17 00:00:00 2001\nFrom: A Reviewer <rev@example.org>\n'
+	printf 'Date: Thu, 26 Nov 2026 10:00:00 +0000\nMessage-Id: <r1@example.org>\n'
+	printf 'In-Reply-To: <3@example.org>\nReferences: <cover@example.org> <3@example.org>\n'
+	printf 'Subject: Re: [PATCH 3/5] mm/hmm: fault and prepare for migration in one walk\n\n'
+	printf '> +\tif (!range->notifier)\n\nLooks right.\n\nReviewed-by: A Reviewer <rev@example.org>\n\n'
+	printf 'From reply2 Mon Sep 17 00:00:00 2001\nFrom: Someone <s@example.org>\n'
+	printf 'Date: Thu, 26 Nov 2026 11:00:00 +0000\nMessage-Id: <r2@example.org>\n'
+	printf 'In-Reply-To: <cover@example.org>\nReferences: <cover@example.org>\n'
+	printf 'Subject: Re: [PATCH 0/5] mm/hmm: fault and migrate in one walk\n\nThanks!\n'
+} > "$in/thread.mbox"
+# a patch that does not apply (its context is not in 7.2.8), in each form
+bad() {
+	printf 'From bad Mon Sep 17 00:00:00 2001\nFrom: A Developer <dev@example.org>\n'
+	printf 'Subject: [PATCH] mm/hmm: a patch for another tree\n\nFor another tree.\n\n---\n'
+	printf -- '--- a/mm/hmm.c\n+++ b/mm/hmm.c\n@@ -10,7 +10,7 @@\n'
+	printf ' not in 7.2.8 (1)\n not in 7.2.8 (2)\n not in 7.2.8 (3)\n'
+	printf -- '-not in 7.2.8 (4)\n+the change\n'
+	printf ' not in 7.2.8 (5)\n not in 7.2.8 (6)\n not in 7.2.8 (7)\n'
+}
+bad > "$in/bad.mbox"
+bad > "$in/bad-dir/0001-bad.patch"
+bad > "$in/bad-quilt/sub/0001-bad.patch"
+echo sub/0001-bad.patch > "$in/bad-quilt/series"
+
+# One row: name | input | steps | env (@ is the test's tmp dir) | verdict |
+# expected records "STATUS regex" (path and comment of a verdict.json test),
+# separated by ";". Verdict "refused": the gate must refuse to run.
+K="apply bisect checkpatch matrix kunit-uml kunit-uml-nomigrate"
+table="
+own-stack-all-fakes-pass | $TOP/series      | $K | - | PASS | PASS ^gate\\.bisect ;PASS ^gate\\.kunit-uml .*cases: [1-9];PASS ^gate\\.matrix ;PASS ^gate\\.tree ;PASS apply\\.bench
+form-single-mbox         | @/in/one.mbox    | apply | - | PASS | PASS apply\\.0001
+form-b4-thread           | @/in/thread.mbox | apply | - | PASS | PASS import.*5 patches;PASS apply\\.0005
+form-format-patch-dir    | @/in/fp-dir      | apply | - | PASS | PASS apply\\.0005
+form-quilt-subfolders    | @/in/quilt       | apply | - | PASS | PASS apply\\.bench_0001;PASS apply\\.test_0002
+form-own-mbox-round-trip | @/in/own.mbox    | apply | - | PASS | PASS apply\\.0006-mm-count;PASS apply\\.0005
+apply-fails-mbox         | @/in/bad.mbox    | $K | - | FAIL | FAIL apply\\..*does not apply;MISS ^gate\\.kunit-uml 
+apply-fails-fp-dir       | @/in/bad-dir     | apply | - | FAIL | FAIL apply\\..*does not apply
+apply-fails-quilt-dir    | @/in/bad-quilt   | apply | - | FAIL | FAIL apply\\.sub_0001-bad.*does not apply
+kernel-does-not-build    | $TOP/series      | apply bisect kunit-uml | HMMWALK_FAKE_BUILD=fail | FAIL | FAIL bisect\\..*fake build break;FAIL kunit-uml\\.build.*does not build
+kunit-case-fails         | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=fail:hmm_migrate.hmm_migrate_holes | FAIL | FAIL kunit-uml\\..*hmm_migrate_holes.*fails
+kernel-panics-at-boot    | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=panic | FAIL | FAIL ^gate\\.kunit-uml .*panicked
+kunit-runs-zero-cases    | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=zero | ERROR | ERROR ^gate\\.kunit-uml .*zero cases
+missing-tool-quilt       | $TOP/series      | apply | HIDE=quilt | ERROR | ERROR ^gate\\.apply .*quilt.*not found
+missing-tool-ccache      | $TOP/series      | kunit-uml | HIDE=ccache | ERROR | ERROR ^gate\\.kunit-uml .*ccache
+step-crashes             | $TOP/series      | checkpatch | HMMWALK_GATE_STEPDIR=@/steps-crash | ERROR | ERROR ^gate\\.checkpatch .*crashed
+step-leaves-no-result    | $TOP/series      | checkpatch | HMMWALK_GATE_STEPDIR=@/steps-silent | ERROR | ERROR ^gate\\.checkpatch .*no result
+step-says-pass-over-fail | $TOP/series      | checkpatch | HMMWALK_GATE_STEPDIR=@/steps-lies | FAIL | FAIL ^gate\\.checkpatch 
+step-times-out           | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=hang HMMWALK_GATE_STEP_TIMEOUT=5 | ERROR | ERROR ^gate\\.kunit-uml .*timed out
+tree-cannot-be-made      | $TOP/series      | kunit-uml | HMMWALK_TREE=blocker/x | ERROR | ERROR ^gate\\.tree .*tree.sh failed;MISS ^gate\\.kunit-uml 
+unknown-step-refused     | $TOP/series      | apply kunit-umll | - | refused | kunit-umll
+"
+
+only=" $* "
+rows=0 bad_rows=
+while IFS='|' read -r row input steps envs want expect; do
+	row=$(xargs <<<"$row")
+	[ -n "$row" ] || continue
+	[ "$only" = "  " ] || [[ $only == *" $row "* ]] || continue
+	rows=$((rows + 1))
+	input=$(xargs <<<"${input//@/$tmp}") steps=$(xargs <<<"$steps") want=$(xargs <<<"$want")
+	env=(HMMWALK_CACHE="$cache" HMMWALK_GATE_STEPS="$steps")
+	for e in $(xargs <<<"$envs"); do
+		case $e in
+		-) ;;
+		HIDE=*) env+=(PATH="$(hide "${e#HIDE=}")") ;;
+		*) env+=("${e//@/$tmp}") ;;
+		esac
+	done
+	start=$SECONDS
+	run "$tmp/$row.out" env "${env[@]}" "$TOP/ci/gate.sh" "$input"
+	why=
+	expect=$(sed 's/^ *//; s/ *$//' <<<"$expect")
+	if [ "$want" = refused ]; then
+		[ $rc != 0 ] && grep -q "$expect" "$tmp/$row.out" && ! grep -q '^verdict:' "$tmp/$row.out" ||
+			why="not refused by name (exit $rc)"
+		got=refused
+	else
+		verdict=$cache/gate/$(printf %s "$(basename "$input")" | tr -c 'A-Za-z0-9._-' '_')/verdict.json
+		got=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["checkouts"][0]["misc"]["verdict"])' \
+			"$verdict" 2>/dev/null || echo none)
+		[ "$got" = "$want" ] || why="verdict $got, expected $want"
+		case $got in PASS) [ $rc = 0 ] ;; FAIL) [ $rc = 1 ] ;; *) [ $rc = 2 ] ;; esac ||
+			why="$why${why:+; }exit status $rc for $got"
+		grep -q 'verdict.json: valid against' "$tmp/$row.out" || why="$why${why:+; }verdict.json not valid"
+		IFS=';' read -ra exps <<<"$expect"
+		for x in "${exps[@]}"; do
+			x=$(sed 's/^ *//' <<<"$x")
+			[ -n "$x" ] || continue
+			(has "${x%% *}" "${x#* }") > /dev/null || why="$why${why:+; }no ${x%% *} test matching '${x#* }'"
+		done
+	fi
+	printf '  %-26s %-8s %3ds  %s\n' "$row" "$got" $((SECONDS - start)) "${why:-ok}"
+	if [ -n "$why" ]; then
+		bad_rows="$bad_rows $row"
+		sed 's/^/      | /' "$tmp/$row.out" | tail -n 25
+	fi
+done <<<"$table"
+[ "$rows" -gt 0 ] || fail "no row named $*"
+[ -z "$bad_rows" ] || fail "rows that did not give their verdict:$bad_rows"
+ok
