@@ -10,8 +10,8 @@
 # Mail is split with b4 (--offline-mode am), or with git mailsplit where b4
 # fails; each message is read with git mailinfo. A cover letter (patch 0/N,
 # or no diff in a 0/N message) and replies (Re: ...) are skipped. A quilt
-# series keeps its sub-folders; its test/ patches are left out (the gate
-# applies our own on top). Writes OUT/patches/ (the patches and their
+# series keeps its sub-folders; its test/ and bench/ patches are left out
+# (the gate applies our own test/ on top; bench/ is not for upstream). Writes OUT/patches/ (the patches and their
 # series file) and OUT/import.tsv ("status<TAB>check<TAB>reason" records
 # for the verdict). Exit 1 when nothing usable was found.
 set -uo pipefail
@@ -32,7 +32,7 @@ quilt_import() {	# SERIES PDIR
 	local series=$1 pdir=$2 p n=0 missing=
 	while read -r p; do
 		case $p in
-		test/*)	continue ;;
+		test/*|bench/*)	continue ;;
 		/*|../*|*/../*) rec FAIL import "the series names $p, outside $pdir"; missing=1; continue ;;
 		esac
 		if [ ! -f "$pdir/$p" ]; then
@@ -44,11 +44,11 @@ quilt_import() {	# SERIES PDIR
 		echo "$p" >> "$out/patches/series"
 		n=$((n + 1))
 	done < <(series_patches "$series")
-	[ "$n" -gt 0 ] || { rec FAIL import "the series $series names no patch (test/ patches left out)"; exit 1; }
+	[ "$n" -gt 0 ] || { rec FAIL import "the series $series names no patch (test/ and bench/ patches left out)"; exit 1; }
 	local skipped
-	skipped=$(series_patches "$series" | grep -c '^test/' || true)
+	skipped=$(series_patches "$series" | grep -cE '^(test|bench)/' || true)
 	[ "$skipped" != 0 ] || skipped=
-	rec PASS import "quilt series $series: $n patches${skipped:+, $skipped test/ patches left out (ours are applied on top)}"
+	rec PASS import "quilt series $series: $n patches${skipped:+, $skipped test/ and bench/ patches left out (ours are applied on top)}"
 	[ -z "$missing" ] || exit 1
 	exit 0
 }

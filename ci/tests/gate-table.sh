@@ -3,8 +3,9 @@
 # verdict must not be PASS) and per input form that must import and apply
 # (the verdict must be PASS). No kernel is built or booted: the gate runs on
 # a cache of its own whose base holds only the files the series touches,
-# with a fake kunit.py, merge_config.sh and checkpatch.pl in that base and a
-# fake make, clang-19 and sparse first on PATH (ci/tests/fake/). Everything
+# with a fake kunit.py, merge_config.sh and checkpatch.pl in that base, a
+# fake make, clang-19 and sparse first on PATH and a fake ci/hmm-tests.sh
+# (HMMWALK_HMM_TESTS) for the per-patch boots (ci/tests/fake/). Everything
 # else is real: ci/gate.sh, its steps, import, apply, tree, kunit.sh and
 # the judges. Every verdict.json is validated (ci/gate/validate.py).
 #
@@ -66,7 +67,7 @@ cp "$(p 0001)" "$in/one.mbox"
 cp "$TOP"/patches/000[1-5]-*.patch "$in/fp-dir/"
 cp -r "$TOP"/patches/. "$in/quilt/"
 cp "$TOP/series" "$in/quilt/series"
-for q in $(series_patches "$TOP/series" | grep -v '^test/'); do
+for q in $(series_patches "$TOP/series" | grep -vE '^(test|bench)/'); do
 	cat "$TOP/patches/$q"
 done > "$in/own.mbox"
 # a b4 thread: cover letter, the five patches in reply to it, two replies
@@ -108,16 +109,18 @@ echo sub/0001-bad.patch > "$in/bad-quilt/series"
 # separated by ";". Verdict "refused": the gate must refuse to run.
 K="apply bisect checkpatch matrix kunit-uml kunit-uml-nomigrate"
 table="
-own-stack-all-fakes-pass | $TOP/series      | $K | - | PASS | PASS ^gate\\.bisect ;PASS ^gate\\.kunit-uml .*cases: [1-9];PASS ^gate\\.matrix ;PASS ^gate\\.tree ;PASS apply\\.bench
+own-stack-all-fakes-pass | $TOP/series      | $K | - | PASS | PASS ^gate\\.bisect ;PASS bisect\\.hmm-tests_after_0004;PASS ^gate\\.kunit-uml .*cases: [1-9];PASS ^gate\\.matrix ;PASS ^gate\\.tree ;PASS import.*bench/ patches left out
 form-single-mbox         | @/in/one.mbox    | apply | - | PASS | PASS apply\\.0001
 form-b4-thread           | @/in/thread.mbox | apply | - | PASS | PASS import.*5 patches;PASS apply\\.0005
 form-format-patch-dir    | @/in/fp-dir      | apply | - | PASS | PASS apply\\.0005
-form-quilt-subfolders    | @/in/quilt       | apply | - | PASS | PASS apply\\.bench_0001;PASS apply\\.test_0002
-form-own-mbox-round-trip | @/in/own.mbox    | apply | - | PASS | PASS apply\\.0006-mm-count;PASS apply\\.0005
+form-quilt-subfolders    | @/in/quilt       | apply | - | PASS | PASS apply\\.0005;PASS apply\\.test_0002
+form-own-mbox-round-trip | @/in/own.mbox    | apply | - | PASS | PASS import.*5 patches;PASS apply\\.0005
 apply-fails-mbox         | @/in/bad.mbox    | $K | - | FAIL | FAIL apply\\..*does not apply;MISS ^gate\\.kunit-uml 
 apply-fails-fp-dir       | @/in/bad-dir     | apply | - | FAIL | FAIL apply\\..*does not apply
 apply-fails-quilt-dir    | @/in/bad-quilt   | apply | - | FAIL | FAIL apply\\.sub_0001-bad.*does not apply
 kernel-does-not-build    | $TOP/series      | apply bisect kunit-uml | HMMWALK_FAKE_BUILD=fail | FAIL | FAIL bisect\\..*fake build break;FAIL kunit-uml\\.build.*does not build
+hmm-tests-fail-mid-stack | $TOP/series      | apply bisect | HMMWALK_FAKE_HMM_TESTS=fail:3 | FAIL | FAIL bisect\\.hmm-tests_after_0003.*1 failed;PASS bisect\\.hmm-tests_after_0002
+kernel-does-not-boot     | $TOP/series      | apply bisect | HMMWALK_FAKE_HMM_TESTS=noboot:1 | FAIL | FAIL bisect\\.hmm-tests_after_0001.*no result
 kunit-case-fails         | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=fail:hmm_migrate.hmm_migrate_holes | FAIL | FAIL kunit-uml\\..*hmm_migrate_holes.*fails
 kernel-panics-at-boot    | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=panic | FAIL | FAIL ^gate\\.kunit-uml .*panicked
 kunit-runs-zero-cases    | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=zero | ERROR | ERROR ^gate\\.kunit-uml .*zero cases
@@ -139,7 +142,8 @@ while IFS='|' read -r row input steps envs want expect; do
 	[ "$only" = "  " ] || [[ $only == *" $row "* ]] || continue
 	rows=$((rows + 1))
 	input=$(xargs <<<"${input//@/$tmp}") steps=$(xargs <<<"$steps") want=$(xargs <<<"$want")
-	env=(HMMWALK_CACHE="$cache" HMMWALK_GATE_STEPS="$steps")
+	env=(HMMWALK_CACHE="$cache" HMMWALK_GATE_STEPS="$steps"
+	     HMMWALK_HMM_TESTS="$fake/hmm-tests.sh")
 	for e in $(xargs <<<"$envs"); do
 		case $e in
 		-) ;;

@@ -245,7 +245,6 @@ static void hmm_fault_ebusy(struct kunit *test)
 static void hmm_fault_migrate_unsupported(struct kunit *test)
 {
 	struct hmmk *ctx = hmmk_init(test);
-	struct migrate_vma migrate = {};
 	struct hmm_range range;
 	unsigned long addr;
 
@@ -255,7 +254,12 @@ static void hmm_fault_migrate_unsupported(struct kunit *test)
 	hmmk_write(ctx, addr, NPAGES);
 	hmmk_range_init(ctx, &range, addr, NPAGES,
 			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
-	range.migrate = &migrate;
+	/*
+	 * Never read: struct migrate_vma is not even defined without
+	 * CONFIG_MIGRATION, any non-NULL pointer asks
+	 */
+	range.migrate = kunit_kzalloc(test, sizeof(long), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, range.migrate);
 	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &range), -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_PRESENT), NPAGES);

@@ -8,6 +8,7 @@
 #include <linux/huge_mm.h>
 #include <linux/ktime.h>
 #include <linux/mman.h>
+#include <linux/rmap.h>
 #include <linux/shmem_fs.h>
 
 #include "hmm_kunit.h"
@@ -947,6 +948,7 @@ static void hmm_migrate_per_pfn_repass(struct kunit *test)
 static void hmm_migrate_numa_hint(struct kunit *test)
 {
 	struct hmmk *ctx = hmmk_init(test);
+	unsigned long plain_src[NPAGES];
 	struct migrate_vma plain;
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
@@ -966,6 +968,8 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 	mmap_read_lock(ctx->mm);
 	plain.vma = vma_lookup(ctx->mm, addr);
 	HMMK_ASSERT_RET(test, migrate_vma_setup(&plain), 0);
+	/* migrate_vma_pages() takes MIGRATE_PFN_MIGRATE off: keep a copy */
+	memcpy(plain_src, plain.src, sizeof(plain_src));
 	hmmk_restore(&plain);
 	mmap_read_unlock(ctx->mm);
 	KUNIT_EXPECT_EQ(test, plain.cpages, NPAGES);
@@ -975,7 +979,7 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 					   MIGRATE_VMA_SELECT_SYSTEM), 0);
 	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
 	for (i = 0; i < NPAGES; i++) {
-		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain.src[i],
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain_src[i],
 				    "page %lu", i);
 		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
 				    hmmk_src_of(snap->p[i].page, false),
@@ -992,8 +996,9 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 					   MIGRATE_VMA_SELECT_SYSTEM), 0);
 	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
 	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_EQ_MSG(test, migrate_pfn_to_page(p.migrate.src[i]),
-				    snap->p[i].page, "page %lu", i);
+		KUNIT_EXPECT_PTR_EQ_MSG(test,
+					migrate_pfn_to_page(p.migrate.src[i]),
+					snap->p[i].page, "page %lu", i);
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_restored(ctx, snap);
 	hmmk_unmap(ctx, addr, NPAGES);
@@ -1020,6 +1025,59 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 				    HMM_PFN_COMPOUND, "page %lu", i);
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * A device-exclusive entry (make_device_exclusive(), as a driver's atomic
+ * access makes it): without a fault request it is left alone, as
+ * migrate_vma_setup() leaves it; with one, the fault gives the page back to
+ * the CPU and it is prepared with its data.
+ */
+static void hmm_migrate_device_exclusive(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct folio *folio;
+	struct hmmk_prep p;
+	struct page *page;
+	unsigned long addr;
+
+	HMMK_SKIP_UNLESS(test, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
+			 "CONFIG_DEVICE_PRIVATE (make_device_exclusive())");
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	mmap_read_lock(ctx->mm);
+	page = make_device_exclusive(ctx->mm, addr + 3 * PAGE_SIZE, ctx,
+				     &folio);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(page));
+	folio_unlock(folio);
+	folio_put(folio);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + 3 * PAGE_SIZE),
+			HMMK_PTE_OTHER);
+
+	if (*via == VIA_HMM) {
+		HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
+						   NPAGES, 0,
+						   MIGRATE_VMA_SELECT_SYSTEM), 0);
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 1);
+		KUNIT_EXPECT_EQ(test, p.migrate.src[3], 0);
+		KUNIT_EXPECT_EQ(test, p.range.hmm_pfns[3] & HMMK_FLAGS, 0);
+		hmmk_prep_restore(ctx, &p);
+		KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr + 3 * PAGE_SIZE),
+				HMMK_PTE_OTHER);
+	}
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	KUNIT_EXPECT_EQ(test, p.migrate.src[3],
+			hmmk_src_of(snap->p[3].page, true));
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
 }
 
 /* Refused with -EINVAL before any page is touched */
@@ -1663,6 +1721,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_per_pfn),
 	KUNIT_CASE(hmm_migrate_per_pfn_repass),
 	KUNIT_CASE(hmm_migrate_numa_hint),
+	HMMK_CASE_PARAMS(hmm_migrate_device_exclusive, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_ebusy),
 	KUNIT_CASE(hmm_migrate_retry_unmapped),
 	KUNIT_CASE(hmm_migrate_retry_after_success),
