@@ -256,7 +256,9 @@ static vm_fault_t hmmk_dev_migrate_to_ram(struct vm_fault *vmf)
 		if (!dpage)
 			continue;
 		lock_page(dpage);
-		copy_highpage(dpage, hmmk_dev_backing(spage));
+		/* With MIGRATE_VMA_SELECT_SYSTEM, system pages come too */
+		copy_highpage(dpage, is_device_private_page(spage) ?
+				     hmmk_dev_backing(spage) : spage);
 		dst[i] = migrate_pfn(page_to_pfn(dpage));
 	}
 	migrate_vma_pages(&args);

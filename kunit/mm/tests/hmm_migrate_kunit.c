@@ -1080,6 +1080,158 @@ static void hmm_migrate_device_exclusive(struct kunit *test)
 	hmmk_expect_restored(ctx, snap);
 }
 
+#define MTHP_ORDER	4
+
+/*
+ * Large folios of another order than the PMD's (mTHP, PTE mapped): split and
+ * prepared page by page, as migrate_vma_setup() does, even with
+ * MIGRATE_VMA_SELECT_COMPOUND (only a PMD sized unit is prepared whole).
+ * Anonymous mTHP of order 4 only, for the time of the test.
+ */
+static void hmm_migrate_mthp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long n = 2 << MTHP_ORDER, addr, i;
+	unsigned long always, madvise;
+	struct hmmk_prep p;
+	struct folio *folio;
+
+	hmmk_need_thp(test);
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	always = READ_ONCE(huge_anon_orders_always);
+	madvise = READ_ONCE(huge_anon_orders_madvise);
+	WRITE_ONCE(huge_anon_orders_always, 0);
+	WRITE_ONCE(huge_anon_orders_madvise, BIT(MTHP_ORDER));
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, n);
+	WRITE_ONCE(huge_anon_orders_always, always);
+	WRITE_ONCE(huge_anon_orders_madvise, madvise);
+#else
+	addr = 0;
+#endif
+	folio = page_folio(hmmk_page(ctx, addr));
+	HMMK_SKIP_UNLESS(test, folio_order(folio) == MTHP_ORDER,
+			 "an mTHP allocation");
+	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	for (i = 0; i < n; i++) {
+		struct page *page = migrate_pfn_to_page(p.migrate.src[i]);
+
+		KUNIT_EXPECT_FALSE_MSG(test, p.migrate.src[i] &
+				       MIGRATE_PFN_COMPOUND, "page %lu", i);
+		KUNIT_EXPECT_TRUE_MSG(test, page &&
+				      !folio_test_large(page_folio(page)),
+				      "page %lu not split", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
+				    "page %lu", i);
+	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * A VMA without VM_READ: for hmm_range_fault() as for any call, -EFAULT
+ * when a page must be faulted (a fault would map it PROT_NONE, never valid),
+ * else every page HMM_PFN_ERROR and none prepared; migrate_vma_setup()
+ * with MIGRATE_VMA_FAULT faults nothing there.
+ */
+static void hmm_migrate_prot_none(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	struct file *file;
+	unsigned long rw, addr, i;
+
+	file = shmem_file_setup("hmmk-none", NPAGES * PAGE_SIZE,
+				mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	rw = kunit_vm_mmap(test, file, 0, NPAGES * PAGE_SIZE,
+			   PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	addr = kunit_vm_mmap(test, file, 0, NPAGES * PAGE_SIZE, PROT_NONE,
+			     MAP_SHARED, 0);
+	fput(file);
+	HMMK_ASSERT_ADDR(test, rw);
+	HMMK_ASSERT_ADDR(test, addr);
+	hmmk_write(ctx, rw, NPAGES);
+
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), -EFAULT);
+	hmmk_expect_no_migrate_out(ctx, &p);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_ERROR, "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_VMA, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES, HMMK_PTE_NONE),
+			NPAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * Per-pfn requests across a second pass, where a page's first output does
+ * not say what it asked: page 0 is prepared; page 2, another driver's page,
+ * asks for migration without a fault (first output: not valid, not
+ * prepared); page 3, the same, asks for a fault too: its fault must wait
+ * (that driver's migrate_to_ram()), page 0 is put back, and the fault
+ * brings pages 2 and 3 back to RAM. The pass that prepares again must see
+ * that page 2 asked for migration.
+ */
+static void hmm_migrate_per_pfn_requests_kept(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct migrate_vma migrate;
+	struct hmm_range range;
+	unsigned long map, addr, i;
+
+	hmmk_need_device(ctx);
+	map = hmmk_map_anon(ctx, 2 * NPAGES);
+	addr = ALIGN(map, NPAGES * PAGE_SIZE);	/* migrate_to_ram() aligns */
+	hmmk_write(ctx, map, 2 * NPAGES);
+	hmmk_to_device(ctx, ctx->foreign, addr + 2 * PAGE_SIZE, 2, false);
+	ctx->to_ram_npages = 2;
+	hmmk_migrate_init(ctx, &migrate, addr, NPAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &range, addr, NPAGES, 0);
+	range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE;
+	range.migrate = &migrate;
+	range.hmm_pfns[0] = HMM_PFN_REQ_MIGRATE;
+	range.hmm_pfns[2] = HMM_PFN_REQ_MIGRATE;
+	range.hmm_pfns[3] = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE;
+
+	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
+	KUNIT_EXPECT_EQ(test, migrate.cpages, 3);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, !!(migrate.src[i] &
+					     MIGRATE_PFN_MIGRATE),
+				    i == 0 || i == 2 || i == 3, "page %lu", i);
+	mmap_read_lock(ctx->mm);
+	migrate_hmm_range_setup(&range);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
+				    "page %lu", i);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, map, 2 * NPAGES);
+}
+
 /* Refused with -EINVAL before any page is touched */
 static void hmm_migrate_bad_args(struct kunit *test)
 {
@@ -1438,10 +1590,11 @@ static void hmm_migrate_device_own(struct kunit *test)
 
 /*
  * A CPU fault on our own device page, where the driver's migrate_to_ram()
- * calls migrate_vma_setup() with MIGRATE_VMA_FAULT and fault_page: the
- * fault path already holds that page's lock, so the walk prepares it
- * without locking it again, and the other pages of the range with their
- * own lock. The pages come back with their data.
+ * calls migrate_vma_setup() with MIGRATE_VMA_FAULT and fault_page (and
+ * MIGRATE_VMA_SELECT_SYSTEM, without which the walk of hmm_range_fault()
+ * does not run): the fault path already holds that page's lock, so the
+ * walk prepares it without locking it again, and the other pages of the
+ * range with their own lock. The pages come back with their data.
  */
 static void hmm_migrate_device_cpu_fault(struct kunit *test)
 {
@@ -1454,7 +1607,7 @@ static void hmm_migrate_device_cpu_fault(struct kunit *test)
 	hmmk_to_device(ctx, ctx->dev, addr, 2 * NPAGES, false);
 	/* NPAGES pages in the VMA, aligned as migrate_to_ram() aligns them */
 	blk = ALIGN(addr, NPAGES << PAGE_SHIFT);
-	ctx->to_ram_flags = MIGRATE_VMA_FAULT;
+	ctx->to_ram_flags = MIGRATE_VMA_FAULT | MIGRATE_VMA_SELECT_SYSTEM;
 
 	ctx->to_ram_npages = 1;
 	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, blk + 2 * PAGE_SIZE),
@@ -1463,11 +1616,11 @@ static void hmm_migrate_device_cpu_fault(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, blk + 2 * PAGE_SIZE),
 			HMMK_PTE_PRESENT);
 
-	/* The whole block: page 2 is system memory now, not selected */
+	/* The whole block: page 2 is system memory now, selected too */
 	ctx->to_ram_npages = NPAGES;
 	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, blk + 5 * PAGE_SIZE),
 			hmmk_tag(ctx, blk + 5 * PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, NPAGES - 1);
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, NPAGES);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, blk, NPAGES,
 					     HMMK_PTE_PRESENT), NPAGES);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, 2 * NPAGES,
@@ -1722,6 +1875,9 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_per_pfn_repass),
 	KUNIT_CASE(hmm_migrate_numa_hint),
 	HMMK_CASE_PARAMS(hmm_migrate_device_exclusive, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_mthp, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_prot_none),
+	KUNIT_CASE(hmm_migrate_per_pfn_requests_kept),
 	KUNIT_CASE(hmm_migrate_ebusy),
 	KUNIT_CASE(hmm_migrate_retry_unmapped),
 	KUNIT_CASE(hmm_migrate_retry_after_success),
