@@ -1093,19 +1093,23 @@ static void hmm_migrate_mthp(struct kunit *test)
 	const enum hmmk_via *via = test->param_value;
 	struct hmmk *ctx = hmmk_init(test);
 	unsigned long n = 2 << MTHP_ORDER, addr, i;
-	unsigned long always, madvise;
+	unsigned long always, madvise, inherit;
 	struct hmmk_prep p;
 	struct folio *folio;
 
 	hmmk_need_thp(test);
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	/* Only order 4 (the PMD order inherits the global setting) */
 	always = READ_ONCE(huge_anon_orders_always);
 	madvise = READ_ONCE(huge_anon_orders_madvise);
+	inherit = READ_ONCE(huge_anon_orders_inherit);
 	WRITE_ONCE(huge_anon_orders_always, 0);
+	WRITE_ONCE(huge_anon_orders_inherit, 0);
 	WRITE_ONCE(huge_anon_orders_madvise, BIT(MTHP_ORDER));
 	addr = hmmk_map_thp(ctx, 1);
 	hmmk_write(ctx, addr, n);
 	WRITE_ONCE(huge_anon_orders_always, always);
+	WRITE_ONCE(huge_anon_orders_inherit, inherit);
 	WRITE_ONCE(huge_anon_orders_madvise, madvise);
 #else
 	addr = 0;
