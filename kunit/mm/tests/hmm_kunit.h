@@ -150,6 +150,8 @@ void hmmk_migrate_init(struct hmmk *ctx, struct migrate_vma *migrate,
 		       unsigned long addr, unsigned long npages,
 		       unsigned long flags);
 void hmmk_restore(struct migrate_vma *migrate);
+void hmmk_expect_walk_prepared(struct hmmk *ctx, struct hmm_range *range,
+			       struct migrate_vma *migrate);
 
 /* Invariants: snapshot before, check after (success or error) */
 struct hmmk_snap {

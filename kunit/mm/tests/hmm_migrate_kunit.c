@@ -77,8 +77,10 @@ static int hmmk_prepare(struct hmmk *ctx, struct hmmk_prep *p,
 		p->range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
 		mmap_read_lock(ctx->mm);
 		ret = hmm_range_fault(&p->range);
-		if (!ret)
+		if (!ret) {
+			hmmk_expect_walk_prepared(ctx, &p->range, &p->migrate);
 			migrate_hmm_range_setup(&p->range);
+		}
 		mmap_read_unlock(ctx->mm);
 	} while (ret == -EBUSY && --tries);
 	return ret;
@@ -109,6 +111,19 @@ static unsigned long hmmk_src_of(struct page *page, bool write)
 {
 	return migrate_pfn(page_to_pfn(page)) | MIGRATE_PFN_MIGRATE |
 	       (write ? MIGRATE_PFN_WRITE : 0);
+}
+
+/* Every page of @snap prepared, writable, as the page it was */
+static void hmmk_expect_prepared(struct hmmk *ctx, struct migrate_vma *m,
+				 struct hmmk_snap *snap)
+{
+	unsigned long i;
+
+	KUNIT_EXPECT_EQ(ctx->test, m->cpages, snap->npages);
+	for (i = 0; i < snap->npages; i++)
+		KUNIT_EXPECT_EQ_MSG(ctx->test, m->src[i],
+				    hmmk_src_of(snap->p[i].page, true),
+				    "page %lu", i);
 }
 
 /* The flags a test compares in an hmm pfn: not the pfn, not the order */
@@ -1372,6 +1387,8 @@ static int hmmk_try(struct hmmk *ctx, struct hmmk_prep *p, bool setup)
 	p->range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
 	mmap_read_lock(ctx->mm);
 	ret = hmm_range_fault(&p->range);
+	if (!ret)
+		hmmk_expect_walk_prepared(ctx, &p->range, &p->migrate);
 	if (!ret && setup)
 		migrate_hmm_range_setup(&p->range);
 	mmap_read_unlock(ctx->mm);
@@ -1390,7 +1407,7 @@ static void hmm_migrate_retry_unmapped(struct kunit *test)
 	struct vm_area_struct *vma;
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
-	unsigned long addr, i;
+	unsigned long addr;
 	int ret;
 
 	addr = hmmk_map_anon(ctx, NPAGES);
@@ -1424,11 +1441,7 @@ static void hmm_migrate_retry_unmapped(struct kunit *test)
 	vma = vma_lookup(ctx->mm, addr);
 	mmap_read_unlock(ctx->mm);
 	KUNIT_EXPECT_PTR_EQ(test, p.migrate.vma, vma);
-	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
-	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
-				    hmmk_src_of(snap->p[i].page, true),
-				    "page %lu", i);
+	hmmk_expect_prepared(ctx, &p.migrate, snap);
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_restored(ctx, snap);
 }
@@ -1444,7 +1457,7 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 	struct hmmk *ctx = hmmk_init(test);
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
-	unsigned long addr, i;
+	unsigned long addr;
 
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_write(ctx, addr, NPAGES);
@@ -1461,11 +1474,7 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 					     HMMK_PTE_MIGRATION), NPAGES);
 
 	HMMK_ASSERT_RET(test, hmmk_try(ctx, &p, true), 0);
-	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
-	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
-				    hmmk_src_of(snap->p[i].page, true),
-				    "page %lu", i);
+	hmmk_expect_prepared(ctx, &p.migrate, snap);
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_restored(ctx, snap);
 }
@@ -1569,11 +1578,7 @@ static void hmm_migrate_device_own(struct kunit *test)
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
 					   HMM_PFN_REQ_FAULT,
 					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
-	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
-	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
-				    hmmk_src_of(snap->p[i].page, true),
-				    "page %lu", i);
+	hmmk_expect_prepared(ctx, &p.migrate, snap);
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_restored(ctx, snap);
 
