@@ -140,6 +140,9 @@ int hmmk_count_pte(struct hmmk *ctx, unsigned long addr, unsigned long npages,
 bool hmmk_pmd_mapped(struct hmmk *ctx, unsigned long addr);
 bool hmmk_pte_table(struct hmmk *ctx, unsigned long addr);
 struct page *hmmk_page(struct hmmk *ctx, unsigned long addr);
+/* The same, the mmap lock held by the caller: what maps @addr, its page */
+enum hmmk_pte hmmk_pte_locked(struct hmmk *ctx, unsigned long addr,
+			      struct page **page);
 
 /* Walks */
 int hmmk_fault(struct hmmk *ctx, struct hmm_range *range);
@@ -150,8 +153,6 @@ void hmmk_migrate_init(struct hmmk *ctx, struct migrate_vma *migrate,
 		       unsigned long addr, unsigned long npages,
 		       unsigned long flags);
 void hmmk_restore(struct migrate_vma *migrate);
-void hmmk_expect_walk_prepared(struct hmmk *ctx, struct hmm_range *range,
-			       struct migrate_vma *migrate);
 
 /* Invariants: snapshot before, check after (success or error) */
 struct hmmk_snap {

@@ -46,6 +46,75 @@ struct hmmk_prep {
 };
 
 /*
+ * Right after a successful hmm_range_fault() with HMM_PFN_REQ_MIGRATE, the
+ * mmap lock still held, before migrate_hmm_range_setup() (whose unmap would
+ * replace any page still mapped): what the walk itself did. Each page it
+ * says is prepared is mapped by a migration entry to the page in src
+ * (+ its offset in a compound unit), locked; a hole is not mapped; the
+ * output agrees with src, pfn and order included.
+ */
+static void hmmk_expect_walk_prepared(struct hmmk *ctx,
+				      struct hmm_range *range,
+				      struct migrate_vma *migrate)
+{
+	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
+	struct kunit *test = ctx->test;
+	struct page *unit = NULL;	/* the head of a compound unit */
+	unsigned long in_unit = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned long addr = range->start + i * PAGE_SIZE;
+		unsigned long out = range->hmm_pfns[i], src = migrate->src[i];
+		struct page *page, *mapped;
+		enum hmmk_pte pte;
+
+		if (src & MIGRATE_PFN_COMPOUND) {
+			unit = migrate_pfn_to_page(src);
+			in_unit = 0;
+		}
+		if (!(out & HMM_PFN_MIGRATE)) {
+			KUNIT_EXPECT_FALSE_MSG(test, src & MIGRATE_PFN_MIGRATE,
+					       "page %lu in src, not reported", i);
+			unit = NULL;
+			continue;
+		}
+		if (out & HMM_PFN_COMPOUND) {
+			KUNIT_EXPECT_TRUE_MSG(test, in_unit || (src & MIGRATE_PFN_COMPOUND),
+					      "page %lu: a unit without its head", i);
+			page = unit ? unit + in_unit : NULL;
+			in_unit++;
+		} else {
+			KUNIT_EXPECT_TRUE_MSG(test, src & MIGRATE_PFN_MIGRATE,
+					      "page %lu reported, not in src", i);
+			page = migrate_pfn_to_page(src);
+		}
+		pte = hmmk_pte_locked(ctx, addr, &mapped);
+		if (!page) {
+			/* A hole: nothing to copy, not valid, nothing mapped */
+			KUNIT_EXPECT_FALSE_MSG(test, out & HMM_PFN_VALID,
+					       "hole %lu reported valid", i);
+			KUNIT_EXPECT_TRUE_MSG(test, pte == HMMK_PTE_NONE ||
+					      pte == HMMK_PTE_ZERO,
+					      "hole %lu is mapped (%d)", i, pte);
+			continue;
+		}
+		KUNIT_EXPECT_TRUE_MSG(test, out & HMM_PFN_VALID,
+				      "page %lu prepared, not valid", i);
+		KUNIT_EXPECT_EQ_MSG(test, out & ~HMM_PFN_FLAGS, page_to_pfn(page),
+				    "page %lu: the pfn reported is not src's", i);
+		KUNIT_EXPECT_EQ_MSG(test, hmm_pfn_to_map_order(out),
+				    out & HMM_PFN_COMPOUND ? HMMK_PMD_ORDER : 0,
+				    "page %lu: order", i);
+		KUNIT_EXPECT_EQ_MSG(test, pte, HMMK_PTE_MIGRATION,
+				    "page %lu prepared, not a migration entry", i);
+		KUNIT_EXPECT_PTR_EQ_MSG(test, mapped, page,
+					"page %lu: the entry is for another page", i);
+		KUNIT_EXPECT_TRUE_MSG(test, folio_test_locked(page_folio(page)),
+				      "page %lu prepared, not locked", i);
+	}
+}
+
+/*
  * Prepare [addr, addr + npages pages) with the walk under test: @req are the
  * hmm request flags (VIA_VMA always faults for read), @select the
  * MIGRATE_VMA_SELECT_* flags. The mmap lock is held from the walk to the
