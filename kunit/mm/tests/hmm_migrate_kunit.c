@@ -1364,6 +1364,22 @@ static void hmm_migrate_bad_args(struct kunit *test)
 	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &p.range), -EINVAL);
 	if (c->system_fault_page)
 		unlock_page(p.migrate.fault_page);
+
+	/* migrate_vma_setup(MIGRATE_VMA_FAULT): no VMA, or a VM_PFNMAP one */
+	if (c->pfnmap) {
+		struct migrate_vma m;
+		int no_vma, pfnmap;
+
+		hmmk_migrate_init(ctx, &m, addr, NPAGES,
+				  MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_FAULT);
+		mmap_read_lock(ctx->mm);
+		no_vma = migrate_vma_setup(&m);
+		m.vma = vma_lookup(ctx->mm, addr);
+		pfnmap = migrate_vma_setup(&m);
+		mmap_read_unlock(ctx->mm);
+		HMMK_EXPECT_RET(test, no_vma, -EINVAL);
+		HMMK_EXPECT_RET(test, pfnmap, -EINVAL);
+	}
 	hmmk_expect_restored(ctx, snap);
 }
 
@@ -1933,6 +1949,41 @@ static void hmm_migrate_device_thp(struct kunit *test)
 	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
 }
 
+/*
+ * Another driver's device private THP, mapped by a PMD: not ours, so without
+ * a fault request it is neither prepared nor reported valid, whatever the
+ * selection (HMM_PFN_ERROR, as for any non-present PMD nobody faults).
+ */
+static void hmm_migrate_foreign_device_thp(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_thp(test);
+	hmmk_need_device(ctx);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	hmmk_to_device(ctx, ctx->foreign, addr, HMMK_PMD_PAGES, true);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_DEVICE);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
+					   HMMK_PMD_PAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; i < HMMK_PMD_PAGES; i += 31)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_ERROR, "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_DEVICE);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
+}
+
 static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_present, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_holes, hmmk_vias),
@@ -1969,6 +2020,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_foreign_device_thp),
 	/* Last: an implementation that dereferences NULL crashes here */
 	KUNIT_CASE(hmm_migrate_null_notifier),
 	{}
