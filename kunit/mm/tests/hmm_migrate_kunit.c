@@ -45,6 +45,31 @@ struct hmmk_prep {
 	struct migrate_vma migrate;
 };
 
+/* hmm_range_fault() with HMM_PFN_REQ_MIGRATE on [addr, + npages): @req too */
+static void hmmk_prep_init(struct hmmk *ctx, struct hmmk_prep *p,
+			   unsigned long addr, unsigned long npages,
+			   unsigned long req, unsigned long select)
+{
+	p->via = VIA_HMM;
+	hmmk_migrate_init(ctx, &p->migrate, addr, npages, select);
+	hmmk_range_init(ctx, &p->range, addr, npages,
+			req | HMM_PFN_REQ_MIGRATE);
+	p->range.migrate = &p->migrate;
+}
+
+/* Every page of [addr, + npages) holds its tag, as the CPU reads it */
+static void hmmk_expect_data(struct hmmk *ctx, unsigned long addr,
+			     unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++)
+		KUNIT_EXPECT_EQ_MSG(ctx->test,
+				    hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
+				    "page %lu", i);
+}
+
 /*
  * Right after a successful hmm_range_fault() with HMM_PFN_REQ_MIGRATE, the
  * mmap lock still held, before migrate_hmm_range_setup() (whose unmap would
@@ -561,10 +586,7 @@ static void hmm_migrate_foreign_unlocked(struct kunit *test)
 				      "page %lu not prepared in RAM", i);
 	}
 	hmmk_prep_restore(ctx, &p);
-	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
-				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
-				    "page %lu", i);
+	hmmk_expect_data(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, addr, NPAGES);
 }
@@ -759,11 +781,8 @@ static void hmm_migrate_rollback_eperm(struct kunit *test)
 	hmmk_read(ctx, addr, NPAGES);
 	snap = hmmk_snapshot(ctx, addr, NPAGES);
 
-	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
-			  MIGRATE_VMA_SELECT_SYSTEM);
-	hmmk_range_init(ctx, &p.range, addr, NPAGES,
-			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
-	p.range.migrate = &p.migrate;
+	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
+		       MIGRATE_VMA_SELECT_SYSTEM);
 	p.range.pfn_flags_mask = HMM_PFN_REQ_WRITE;
 	p.range.hmm_pfns[NPAGES - 1] = HMM_PFN_REQ_WRITE;
 	p.via = VIA_HMM;
@@ -1177,7 +1196,9 @@ static void hmm_migrate_mthp(struct kunit *test)
 	const enum hmmk_via *via = test->param_value;
 	struct hmmk *ctx = hmmk_init(test);
 	unsigned long n = 2 << MTHP_ORDER, addr, i;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
 	unsigned long always, madvise, inherit;
+#endif
 	struct hmmk_prep p;
 	struct folio *folio;
 
@@ -1218,10 +1239,7 @@ static void hmm_migrate_mthp(struct kunit *test)
 				      "page %lu not split", i);
 	}
 	hmmk_prep_restore(ctx, &p);
-	for (i = 0; i < n; i++)
-		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
-				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
-				    "page %lu", i);
+	hmmk_expect_data(ctx, addr, n);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -1312,10 +1330,7 @@ static void hmm_migrate_per_pfn_requests_kept(struct kunit *test)
 	migrate_hmm_range_setup(&range);
 	hmmk_restore(&migrate);
 	mmap_read_unlock(ctx->mm);
-	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
-				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
-				    "page %lu", i);
+	hmmk_expect_data(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, map, 2 * NPAGES);
 }
@@ -1395,11 +1410,8 @@ static void hmm_migrate_null_notifier(struct kunit *test)
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_write(ctx, addr, NPAGES);
 	snap = hmmk_snapshot(ctx, addr, NPAGES);
-	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
-			  MIGRATE_VMA_SELECT_SYSTEM);
-	hmmk_range_init(ctx, &p.range, addr, NPAGES,
-			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
-	p.range.migrate = &p.migrate;
+	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
+		       MIGRATE_VMA_SELECT_SYSTEM);
 	p.range.notifier = NULL;
 
 	mmap_read_lock(ctx->mm);
@@ -1440,11 +1452,8 @@ static void hmm_migrate_ebusy(struct kunit *test)
 
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_write(ctx, addr, NPAGES);
-	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
-			  MIGRATE_VMA_SELECT_SYSTEM);
-	hmmk_range_init(ctx, &p.range, addr, NPAGES,
-			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
-	p.range.migrate = &p.migrate;
+	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
+		       MIGRATE_VMA_SELECT_SYSTEM);
 	p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
 	hmmk_dontneed(ctx, addr, 1);
 	hmmk_write(ctx, addr, 1);
@@ -1497,12 +1506,8 @@ static void hmm_migrate_retry_unmapped(struct kunit *test)
 
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_write(ctx, addr, NPAGES);
-	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
-			  MIGRATE_VMA_SELECT_SYSTEM);
-	hmmk_range_init(ctx, &p.range, addr, NPAGES,
-			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
-	p.range.migrate = &p.migrate;
-	p.via = VIA_HMM;
+	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
+		       MIGRATE_VMA_SELECT_SYSTEM);
 
 	p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
 	hmmk_dontneed(ctx, addr, 1);
@@ -1547,11 +1552,8 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_write(ctx, addr, NPAGES);
 	snap = hmmk_snapshot(ctx, addr, NPAGES);
-	hmmk_migrate_init(ctx, &p.migrate, addr, NPAGES,
-			  MIGRATE_VMA_SELECT_SYSTEM);
-	hmmk_range_init(ctx, &p.range, addr, NPAGES,
-			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
-	p.range.migrate = &p.migrate;
+	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
+		       MIGRATE_VMA_SELECT_SYSTEM);
 
 	HMMK_ASSERT_RET(test, hmmk_try(ctx, &p, false), 0);
 	KUNIT_ASSERT_EQ(test, p.migrate.cpages, NPAGES);
@@ -1693,7 +1695,7 @@ static void hmm_migrate_device_own(struct kunit *test)
 static void hmm_migrate_device_cpu_fault(struct kunit *test)
 {
 	struct hmmk *ctx = hmmk_init(test);
-	unsigned long addr, blk, i;
+	unsigned long addr, blk;
 
 	hmmk_need_device(ctx);
 	addr = hmmk_map_anon(ctx, 2 * NPAGES);
@@ -1719,10 +1721,7 @@ static void hmm_migrate_device_cpu_fault(struct kunit *test)
 					     HMMK_PTE_PRESENT), NPAGES);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, 2 * NPAGES,
 					     HMMK_PTE_DEVICE), NPAGES);
-	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, blk + i * PAGE_SIZE),
-				    hmmk_tag(ctx, blk + i * PAGE_SIZE),
-				    "page %lu", i);
+	hmmk_expect_data(ctx, blk, NPAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, addr, 2 * NPAGES);
 }
