@@ -57,4 +57,6 @@ if [ $rc != 0 ] && [ "$status" = PASS ]; then
 	result ERROR "ci/kunit.sh failed (exit $rc) but no case failed: $(tail -n1 "$log")" "$log" "$repro"
 	exit 0
 fi
-result "$status" "$summary_line" "$res/test.log" "$repro"
+# name what failed in the one line a maintainer reads first
+failed=$(sed -nE 's/^  FAIL ([^:]+):.*/\1/p' "$log" | head -n3 | paste -sd, - | sed 's/,/, /g')
+result "$status" "$summary_line${failed:+; failed: $failed}" "$res/test.log" "$repro"
