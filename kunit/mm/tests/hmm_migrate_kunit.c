@@ -19,23 +19,37 @@
 enum hmmk_via {
 	VIA_HMM,	/* hmm_range_fault() + migrate_hmm_range_setup() */
 	VIA_VMA,	/* migrate_vma_setup() with MIGRATE_VMA_FAULT */
+	VIA_PLAIN,	/* migrate_vma_setup(), no fault: its own walk */
 };
 
 static const enum hmmk_via hmmk_vias[] = { VIA_HMM, VIA_VMA };
+/* For states that need no fault: the plain call must prepare them too */
+static const enum hmmk_via hmmk_vias_plain[] = { VIA_HMM, VIA_VMA, VIA_PLAIN };
 
 static void hmmk_vias_desc(struct kunit *test, const void *param,
 			   char *desc)
 {
+	static const char * const names[] = {
+		[VIA_HMM] = "hmm_range_fault",
+		[VIA_VMA] = "migrate_vma_setup",
+		[VIA_PLAIN] = "plain migrate_vma_setup",
+	};
 	const enum hmmk_via *via = param;
 
-	strscpy(desc, *via == VIA_HMM ? "hmm_range_fault" :
-		"migrate_vma_setup", KUNIT_PARAM_DESC_SIZE);
+	strscpy(desc, names[*via], KUNIT_PARAM_DESC_SIZE);
 }
 
 static int hmmk_vias_init(struct kunit *test)
 {
 	kunit_register_params_array(test, hmmk_vias, ARRAY_SIZE(hmmk_vias),
 				    hmmk_vias_desc);
+	return 0;
+}
+
+static int hmmk_vias_plain_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmmk_vias_plain,
+				    ARRAY_SIZE(hmmk_vias_plain), hmmk_vias_desc);
 	return 0;
 }
 
@@ -141,7 +155,7 @@ static void hmmk_expect_walk_prepared(struct hmmk *ctx,
 
 /*
  * Prepare [addr, addr + npages pages) with the walk under test: @req are the
- * hmm request flags (VIA_VMA always faults for read), @select the
+ * hmm request flags (VIA_VMA always faults for read, VIA_PLAIN never), @select the
  * MIGRATE_VMA_SELECT_* flags. The mmap lock is held from the walk to the
  * end of the setup, as a driver holds it.
  */
@@ -155,8 +169,9 @@ static int hmmk_prepare(struct hmmk *ctx, struct hmmk_prep *p,
 
 	p->via = via;
 	hmmk_migrate_init(ctx, &p->migrate, addr, npages, select);
-	if (via == VIA_VMA) {
-		p->migrate.flags |= MIGRATE_VMA_FAULT;
+	if (via == VIA_VMA || via == VIA_PLAIN) {
+		if (via == VIA_VMA)
+			p->migrate.flags |= MIGRATE_VMA_FAULT;
 		mmap_read_lock(ctx->mm);
 		p->migrate.vma = vma_lookup(ctx->mm, addr);
 		ret = migrate_vma_setup(&p->migrate);
@@ -1186,43 +1201,56 @@ static void hmm_migrate_device_exclusive(struct kunit *test)
 #define MTHP_ORDER	4
 
 /*
+ * A PMD aligned anonymous range of @small written pages of order 0, then
+ * @large written pages in folios of order 4 (mTHP, mapped by PTEs); only
+ * order 4 is enabled, and only for the time of the writes. Skips the test
+ * without mTHP.
+ */
+static unsigned long hmmk_map_mthp(struct hmmk *ctx, unsigned long small,
+				   unsigned long large)
+{
+	struct kunit *test = ctx->test;
+	struct folio *folio;
+	unsigned long addr = 0;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long always, madvise, inherit;
+
+	always = READ_ONCE(huge_anon_orders_always);
+	madvise = READ_ONCE(huge_anon_orders_madvise);
+	inherit = READ_ONCE(huge_anon_orders_inherit);
+	WRITE_ONCE(huge_anon_orders_always, 0);
+	WRITE_ONCE(huge_anon_orders_inherit, 0);
+	WRITE_ONCE(huge_anon_orders_madvise, 0);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, small);
+	WRITE_ONCE(huge_anon_orders_madvise, BIT(MTHP_ORDER));
+	hmmk_write(ctx, addr + small * PAGE_SIZE, large);
+	WRITE_ONCE(huge_anon_orders_always, always);
+	WRITE_ONCE(huge_anon_orders_inherit, inherit);
+	WRITE_ONCE(huge_anon_orders_madvise, madvise);
+#endif
+	folio = addr ? page_folio(hmmk_page(ctx, addr + small * PAGE_SIZE)) : NULL;
+	HMMK_SKIP_UNLESS(test, folio && folio_order(folio) == MTHP_ORDER,
+			 "an mTHP allocation");
+	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	return addr;
+}
+
+/*
  * Large folios of another order than the PMD's (mTHP, PTE mapped): split and
  * prepared page by page, as migrate_vma_setup() does, even with
  * MIGRATE_VMA_SELECT_COMPOUND (only a PMD sized unit is prepared whole).
- * Anonymous mTHP of order 4 only, for the time of the test.
+ * Two of them: the second is split with the first's pages already counted.
  */
 static void hmm_migrate_mthp(struct kunit *test)
 {
 	const enum hmmk_via *via = test->param_value;
 	struct hmmk *ctx = hmmk_init(test);
 	unsigned long n = 2 << MTHP_ORDER, addr, i;
-#ifdef CONFIG_TRANSPARENT_HUGEPAGE
-	unsigned long always, madvise, inherit;
-#endif
 	struct hmmk_prep p;
-	struct folio *folio;
 
 	hmmk_need_thp(test);
-#ifdef CONFIG_TRANSPARENT_HUGEPAGE
-	/* Only order 4 (the PMD order inherits the global setting) */
-	always = READ_ONCE(huge_anon_orders_always);
-	madvise = READ_ONCE(huge_anon_orders_madvise);
-	inherit = READ_ONCE(huge_anon_orders_inherit);
-	WRITE_ONCE(huge_anon_orders_always, 0);
-	WRITE_ONCE(huge_anon_orders_inherit, 0);
-	WRITE_ONCE(huge_anon_orders_madvise, BIT(MTHP_ORDER));
-	addr = hmmk_map_thp(ctx, 1);
-	hmmk_write(ctx, addr, n);
-	WRITE_ONCE(huge_anon_orders_always, always);
-	WRITE_ONCE(huge_anon_orders_inherit, inherit);
-	WRITE_ONCE(huge_anon_orders_madvise, madvise);
-#else
-	addr = 0;
-#endif
-	folio = page_folio(hmmk_page(ctx, addr));
-	HMMK_SKIP_UNLESS(test, folio_order(folio) == MTHP_ORDER,
-			 "an mTHP allocation");
-	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	addr = hmmk_map_mthp(ctx, 0, n);
 
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
 					   HMM_PFN_REQ_FAULT,
@@ -1241,6 +1269,147 @@ static void hmm_migrate_mthp(struct kunit *test)
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_data(ctx, addr, n);
 	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * Small pages, then a pinned mTHP in the same PMD: the mTHP cannot be split,
+ * so the walk stops there. The small pages before it stay prepared and
+ * counted (a count lost at the split would leave them locked behind
+ * migration entries with cpages 0, never unmapped nor restored).
+ */
+static void hmm_migrate_unsplittable_mthp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long small = 16, n = small + (1 << MTHP_ORDER), addr, i;
+	struct page *pinned = NULL;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	int ret;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_mthp(ctx, small, 1 << MTHP_ORDER);
+	snap = hmmk_snapshot(ctx, addr, small);
+	mmap_read_lock(ctx->mm);
+	ret = pin_user_pages(addr + (small + 3) * PAGE_SIZE, 1,
+			     FOLL_WRITE | FOLL_LONGTERM, &pinned);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_ASSERT_EQ(test, ret, 1);
+
+	ret = hmmk_prepare(ctx, &p, *via, addr, n, HMM_PFN_REQ_FAULT,
+			   MIGRATE_VMA_SELECT_SYSTEM);
+	HMMK_EXPECT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, small);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, !!(p.migrate.src[i] & MIGRATE_PFN_MIGRATE),
+				    i < small, "page %lu", i);
+	if (!ret)
+		hmmk_prep_restore(ctx, &p);
+	unpin_user_page(pinned);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_expect_data(ctx, addr, n);
+}
+
+/*
+ * Address space of @npuds PUDs, PUD aligned, no memory behind it until
+ * touched; unmapped by the test (the kunit_vm_mmap() cleanup runs in
+ * another kthread).
+ */
+static unsigned long hmmk_map_puds(struct hmmk *ctx, unsigned long npuds)
+{
+	unsigned long addr;
+
+	addr = vm_mmap(NULL, 0, (npuds + 1) * PUD_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, 0);
+	HMMK_ASSERT_ADDR(ctx->test, addr);
+	/* PTE mapped: the tiers' THP mode is madvise, and none is asked */
+	return addr;
+}
+
+/* No PMD table maps @addr: a walk meets a hole at PUD level or above */
+static bool hmmk_no_pmd_table(struct hmmk *ctx, unsigned long addr)
+{
+	pgd_t *pgd;
+	p4d_t *p4d;
+	bool none;
+
+	mmap_read_lock(ctx->mm);
+	pgd = pgd_offset(ctx->mm, addr);
+	none = pgd_none(*pgd);
+	if (!none) {
+		p4d = p4d_offset(pgd, addr);
+		none = p4d_none(*p4d) || pud_none(*pud_offset(p4d, addr));
+	}
+	mmap_read_unlock(ctx->mm);
+	return none;
+}
+
+/* Written pages on both sides of a PUD boundary: one range, all prepared */
+static void hmm_migrate_pud_cross(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long map, addr, i;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+
+	map = hmmk_map_puds(ctx, 2);
+	addr = ALIGN(map + NPAGES * PAGE_SIZE, PUD_SIZE) - NPAGES / 2 * PAGE_SIZE;
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.npages, NPAGES);
+	hmmk_expect_prepared(ctx, &p.migrate, snap);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_MIGRATION), NPAGES);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
+				    "page %lu", i);
+	KUNIT_ASSERT_EQ(test, vm_munmap(map, 3 * PUD_SIZE), 0);
+}
+
+/*
+ * A range in a PUD with no page table below it, after written pages in the
+ * PUD before: the walk meets the hole at PUD level (or above) and reports
+ * every page of it as a hole to migrate, faulting nothing.
+ */
+static void hmm_migrate_pud_hole(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long map, addr, i;
+	struct hmmk_prep p;
+
+	map = hmmk_map_puds(ctx, 2);
+	addr = ALIGN(map + NPAGES * PAGE_SIZE, PUD_SIZE);
+	hmmk_write(ctx, addr - NPAGES * PAGE_SIZE, NPAGES);
+	KUNIT_ASSERT_TRUE_MSG(test, hmmk_no_pmd_table(ctx, addr),
+			      "the shape was not built: a PMD table maps the range");
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr - NPAGES * PAGE_SIZE,
+					   2 * NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.npages, 2 * NPAGES);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 2 * NPAGES);
+	for (i = NPAGES; i < 2 * NPAGES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], MIGRATE_PFN_MIGRATE,
+				    "page %lu", i);
+		if (*via == VIA_HMM)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    p.range.hmm_pfns[i] & HMMK_FLAGS,
+					    HMM_PFN_MIGRATE, "page %lu", i);
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, hmmk_no_pmd_table(ctx, addr),
+			      "a hole was faulted in");
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_balanced(ctx);
+	KUNIT_ASSERT_EQ(test, vm_munmap(map, 3 * PUD_SIZE), 0);
 }
 
 /*
@@ -2003,7 +2172,10 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_per_pfn_repass),
 	KUNIT_CASE(hmm_migrate_numa_hint),
 	HMMK_CASE_PARAMS(hmm_migrate_device_exclusive, hmmk_vias),
-	HMMK_CASE_PARAMS(hmm_migrate_mthp, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_mthp, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_mthp, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_pud_cross, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_pud_hole, hmmk_vias_plain),
 	KUNIT_CASE(hmm_migrate_prot_none),
 	KUNIT_CASE(hmm_migrate_per_pfn_requests_kept),
 	KUNIT_CASE(hmm_migrate_ebusy),
@@ -2017,7 +2189,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_device_cpu_fault),
 	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),
-	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_foreign_device_thp),
 	/* Last: an implementation that dereferences NULL crashes here */
