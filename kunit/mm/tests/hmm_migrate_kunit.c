@@ -4,7 +4,9 @@
  * HMM_PFN_REQ_MIGRATE followed by migrate_hmm_range_setup(), and
  * migrate_vma_setup() with MIGRATE_VMA_FAULT.
  */
+#include <linux/fs_context.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
 #include <linux/huge_mm.h>
 #include <linux/ktime.h>
 #include <linux/mman.h>
@@ -1412,6 +1414,168 @@ static void hmm_migrate_pud_hole(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vm_munmap(map, 3 * PUD_SIZE), 0);
 }
 
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/* A tmpfs mounted huge=always: its files are backed by PMD sized folios */
+static struct vfsmount *hmmk_mount_huge_tmpfs(struct kunit *test)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+	struct fs_context *fc;
+	struct vfsmount *mnt;
+
+	KUNIT_ASSERT_NOT_NULL(test, type);
+	fc = fs_context_for_mount(type, SB_KERNMOUNT);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fc));
+	mnt = ERR_PTR(vfs_parse_fs_string(fc, "huge", "always"));
+	if (!IS_ERR(mnt))
+		mnt = fc_mount_longterm(fc);
+	put_fs_context(fc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mnt));
+	return mnt;
+}
+
+/*
+ * One PMD of a new file of @mnt, written through a shared mapping, then
+ * mapped @shared: the shared mapping itself, or a private one only read.
+ */
+static unsigned long hmmk_map_file_thp(struct hmmk *ctx, struct vfsmount *mnt,
+				       bool shared)
+{
+	struct file *file;
+	unsigned long addr;
+
+	file = shmem_file_setup_with_mnt(mnt, "hmmk", PMD_SIZE,
+					 mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(ctx->test, IS_ERR(file));
+	/* tmpfs places the mappings PMD aligned for its huge folios */
+	addr = vm_mmap(file, 0, PMD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	if (!IS_ERR_VALUE(addr)) {
+		hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+		if (!shared) {
+			vm_munmap(addr, PMD_SIZE);
+			addr = vm_mmap(file, 0, PMD_SIZE, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE, 0);
+		}
+	}
+	fput(file);
+	HMMK_ASSERT_ADDR(ctx->test, addr);
+	if (!shared)
+		hmmk_read(ctx, addr, HMMK_PMD_PAGES);
+	return addr;
+}
+
+/* The first word of each page of the PMD at @addr */
+static u64 *hmmk_peek_pmd(struct hmmk *ctx, unsigned long addr)
+{
+	u64 *words = kunit_kcalloc(ctx->test, HMMK_PMD_PAGES, sizeof(*words),
+				   GFP_KERNEL);
+	unsigned long i;
+
+	KUNIT_ASSERT_NOT_NULL(ctx->test, words);
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		words[i] = hmmk_peek(ctx, addr + i * PAGE_SIZE);
+	return words;
+}
+#endif
+
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * Prepare @n pages of a new file THP mapped @shared: @req as for
+ * hmmk_prepare(). Each page prepared is a page with data, reported valid;
+ * the data is as it was after the restore. Returns the pages prepared,
+ * their src entries in @src.
+ */
+static unsigned long hmmk_file_thp_prepare(struct hmmk *ctx,
+					   struct vfsmount *mnt, bool shared,
+					   enum hmmk_via via, unsigned long req,
+					   unsigned long n, unsigned long *src)
+{
+	struct kunit *test = ctx->test;
+	const char *what = shared ? "shared" : "private";
+	unsigned long addr, i, cpages;
+	struct hmmk_prep p;
+	u64 *before;
+
+	addr = hmmk_map_file_thp(ctx, mnt, shared);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a file THP");
+	before = hmmk_peek_pmd(ctx, addr);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, via, addr, n, req,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	for (i = 0; i < n; i++) {
+		src[i] = p.migrate.src[i];
+		if (src[i] & MIGRATE_PFN_MIGRATE)
+			KUNIT_EXPECT_TRUE_MSG(test, migrate_pfn_to_page(src[i]),
+					      "%s page %lu: data prepared as a hole",
+					      what, i);
+		if (via == VIA_HMM && (p.range.hmm_pfns[i] & HMM_PFN_MIGRATE))
+			KUNIT_EXPECT_TRUE_MSG(test, p.range.hmm_pfns[i] & HMM_PFN_VALID,
+					      "%s page %lu: data reported as a hole",
+					      what, i);
+	}
+	cpages = p.migrate.cpages;
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    before[i], "%s page %lu: data", what, i);
+	hmmk_expect_balanced(ctx);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, PMD_SIZE), 0);
+	return cpages;
+}
+#endif
+
+/*
+ * Part of a file THP (tmpfs huge=always), mapped shared and written, or
+ * private and only read. Without a fault request the unified walk prepares
+ * what migrate_vma_setup()'s own walk collects (7.2.8: nothing, it splits
+ * the THP and skips the hole it leaves in a file VMA); with one, it faults
+ * the pages back in and prepares each. Never a page with data as a hole,
+ * and the data stays as it was.
+ */
+static void hmm_migrate_file_thp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long ref[16], src[16], n = 16, i, cpages, ref_cpages;
+	struct vfsmount *mnt;
+	bool shared;
+
+	mnt = hmmk_mount_huge_tmpfs(test);
+	for (shared = false; ; shared = true) {
+		const char *what = shared ? "shared" : "private";
+
+		ref_cpages = hmmk_file_thp_prepare(ctx, mnt, shared, VIA_PLAIN,
+						   0, n, ref);
+		if (*via == VIA_HMM) {
+			/* No fault request: as migrate_vma_setup() */
+			cpages = hmmk_file_thp_prepare(ctx, mnt, shared, VIA_HMM,
+						       0, n, src);
+			KUNIT_EXPECT_EQ_MSG(test, cpages, ref_cpages,
+					    "%s: cpages without a fault", what);
+			for (i = 0; i < n; i++)
+				KUNIT_EXPECT_EQ_MSG(test, src[i] & (MIGRATE_PFN_MIGRATE |
+						    MIGRATE_PFN_COMPOUND),
+						    ref[i] & (MIGRATE_PFN_MIGRATE |
+						    MIGRATE_PFN_COMPOUND),
+						    "%s page %lu without a fault", what, i);
+		}
+		if (*via != VIA_PLAIN) {
+			cpages = hmmk_file_thp_prepare(ctx, mnt, shared, *via,
+						       HMM_PFN_REQ_FAULT, n, src);
+			KUNIT_EXPECT_EQ_MSG(test, cpages, n,
+					    "%s: faulted in and prepared", what);
+		}
+		kunit_info(test, "%s file THP, %lu pages: migrate_vma_setup() collects %lu",
+			   what, n, ref_cpages);
+		if (shared)
+			break;
+	}
+	kern_unmount(mnt);
+#else
+	kunit_skip(test, "needs CONFIG_TRANSPARENT_HUGEPAGE");
+#endif
+}
+
 /*
  * A VMA without VM_READ: for hmm_range_fault() as for any call, -EFAULT
  * when a page must be faulted (a fault would map it PROT_NONE, never valid),
@@ -2176,6 +2340,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_mthp, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_pud_cross, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_pud_hole, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_file_thp, hmmk_vias_plain),
 	KUNIT_CASE(hmm_migrate_prot_none),
 	KUNIT_CASE(hmm_migrate_per_pfn_requests_kept),
 	KUNIT_CASE(hmm_migrate_ebusy),
