@@ -13,7 +13,7 @@ export BASE ?= 7.2.8
 
 .PHONY: all run check deps deps-all base tree uml uml-nomigrate x86_64 \
 	x86_64-debug summary push pop stack-check kunit-patch kunit-sync \
-	checkpatch matrix hmm-tests gate selftest expected bench bench-doc coverage \
+	checkpatch matrix hmm-tests gate selftest expected bench bench-doc perf coverage \
 	mutants clean
 
 all: run
@@ -80,6 +80,11 @@ gate: deps-all
 # 7.2.8 (two boots): table and plot under $(HMMWALK_CACHE)/results/bench
 bench: deps-all
 	@ci/bench.sh
+
+# The calls drivers make today on the working tree against 7.2.8, in
+# instructions (the gate's perf step); FAIL beyond 1.02x
+perf: deps-all tree
+	@ci/perf.sh
 
 # Put the last bench run into docs/ and README.md (a check keeps them in
 # sync with the stack)

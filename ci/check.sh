@@ -23,21 +23,42 @@ check() {	# name command...
 	fi
 }
 
+# The gate on our own stack, one line per step: the KUnit tiers, the build
+# matrix, hmm-tests and the rest run there, on the tree the mutants built
+gate_steps() {	# gate's steps.tsv
+	local name req status reason rlog repro secs
+	while IFS=$'\t' read -r name req status reason rlog repro secs; do
+		[ "$req" = yes ] || continue
+		if [ "$status" = PASS ]; then
+			passed=$((passed + 1))
+			printf 'PASS %-22s %4ds  %s\n' "gate/$name" "$secs" "$reason"
+		else
+			failed=$((failed + 1))
+			printf 'FAIL %-22s %4ds  %s\n' "gate/$name" "$secs" "$status: $reason"
+			echo "     | log: $rlog"
+			echo "     | reproduce: $repro"
+		fi
+	done < "$1"
+}
+gate_steps_of() {
+	if [ -f "$1" ]; then
+		gate_steps "$1"
+	else
+		failed=$((failed + 1))
+		echo "FAIL gate/steps                 0s  the gate wrote no $1"
+	fi
+}
+
 cd "$TOP"
 check stack-applies-clean ci/stack-check.sh
 check kunit-patch-in-sync ci/kunit-sync.sh
 check checkpatch ci/checkpatch.sh
 check bench-doc-current ci/bench-doc.sh --check
 check selftests ci/tests/run.sh
-check tree ci/tree.sh
-for tier in uml uml-nomigrate x86_64 x86_64-debug; do
-	check "kunit-$tier" ci/kunit.sh "$tier"
-done
-check build-matrix ci/matrix.sh
-check hmm-tests ci/hmm-tests.sh
 # UML first, then x86_64 for what UML cannot reach (THP, device memory)
 check mutants-slice env TIERS="uml x86_64" ci/mutants.py --max 6 --seed 1 --min-rate 100
 check gate-own-stack ci/gate.sh "$TOP/series"
+gate_steps_of "$CACHE/gate/series/steps.tsv"
 check gate-finds-seed-defects ci/tests/slow-gate-seed.sh
 ci/tree.sh > /dev/null 2>&1	# leave the working tree on our stack
 echo "$passed passed, $failed failed"

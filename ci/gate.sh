@@ -1,14 +1,15 @@
 #!/bin/bash
 # The CI gate for a posted series: import it, apply it to the base with our
 # KUnit patches on top, build it patch by patch, check it, build the matrix,
-# run the KUnit tiers and upstream's hmm-tests, and give a verdict.
+# run the KUnit tiers and upstream's hmm-tests, compare the calls drivers
+# make today against the base (instruction counts), and give a verdict.
 #
 # usage: ci/gate.sh SERIES          (make gate SERIES=... [BASE=7.1.8])
 #   SERIES: an mbox (a b4 thread too), a directory of format-patch files, a
 #   quilt directory, or a quilt series file (our own stack: ci/gate.sh series).
 #   HMMWALK_GATE_STEPS: the steps to run (default: all of them, in order):
 #     apply bisect checkpatch matrix kunit-uml kunit-uml-nomigrate
-#     kunit-x86_64 kunit-x86_64-debug hmm-tests
+#     kunit-x86_64 kunit-x86_64-debug hmm-tests perf
 #   import and apply always run; tree runs when a later step needs it.
 #   HMMWALK_GATE_STEP_TIMEOUT=S: seconds one step may take (default 7200)
 #   HMMWALK_GATE_STEPDIR=DIR: the step scripts (default ci/gate/steps; the
@@ -44,7 +45,7 @@ for s in $requested; do
 		die "HMMWALK_GATE_STEPS names '$s', which is no step: choose from $optional"
 done
 want() { [[ " import apply $requested " == *" $1 "* ]]; }
-wants_tree() { [[ " $requested " =~ \ (matrix|kunit-[^ ]*|hmm-tests)\  ]]; }
+wants_tree() { [[ " $requested " =~ \ (matrix|kunit-[^ ]*|hmm-tests|perf)\  ]]; }
 
 name=$(printf %s "$(basename "$input")" | tr -c 'A-Za-z0-9._-' '_')
 out=$CACHE/gate/$name
@@ -56,6 +57,7 @@ start=$SECONDS
 export GATE_OUT=$out GATE_INPUT=$input
 export GATE_POSTED=$out/import/patches/series
 export GATE_PDIR=$out/all GATE_SERIES=$out/all/series
+export GATE_STEPS=$requested
 echo "gate: $input on Linux $BASE; steps: $(for s in $all; do want "$s" && printf '%s ' "$s"; done)"
 
 # A step's prerequisite: the step whose result it builds on

@@ -1,8 +1,13 @@
 #!/bin/bash
 # Bring the working tree to "base + series" and print its path.
 #
-# usage: ci/tree.sh [SERIES [PATCH_DIR [FUZZ]]]   (default: ./series, ./patches, 0)
+# usage: ci/tree.sh [SERIES [PATCH_DIR [FUZZ]]]   (default: ./series without
+#                                                   its bench/ patches, ./patches, 0)
 #        ci/tree.sh none                            (the pristine base)
+#
+# The default tree is the one the gate makes of our stack (the upstream and
+# test/ patches), so the tiers, the mutants and the gate share their builds;
+# make bench applies the bench/ patches too (ci/tree.sh series).
 #
 # The working tree ($CACHE/src/linux-<base>) is a copy of the pristine base
 # that only ever differs from it in files a series touched. Only files whose
@@ -11,7 +16,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-series=${1:-$TOP/series} pdir=${2:-$TOP/patches} fuzz=${3:-0}
+series=${1:-} pdir=${2:-$TOP/patches} fuzz=${3:-0}
+if [ -z "$series" ]; then
+	mkdir -p "$CACHE"
+	series=$CACHE/stack.series
+	grep -v '^bench/' "$TOP/series" > "$series"
+fi
 base=$("$TOP/ci/base.sh")
 tree=$TREE
 applied=$TREE.applied

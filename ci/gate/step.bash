@@ -10,6 +10,7 @@
 #   GATE_POSTED  the posted patches' series file (written by import)
 #   GATE_PDIR    the patch directory the gate applies (written by apply):
 #   GATE_SERIES  its series, the posted patches plus our test/ patches
+#   GATE_STEPS   the steps requested (import, apply and tree not named)
 #
 # A step records what it found, then its one result, and exits 0:
 #   check STATUS CHECK REASON [LOG [REPRODUCE]]    any number of these

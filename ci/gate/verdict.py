@@ -35,6 +35,7 @@ BUILDS = {
     'kunit-x86_64': ('x86_64', 'kconfigs/x86_64.kunitconfig'),
     'kunit-x86_64-debug': ('x86_64', 'kconfigs/x86_64.kunitconfig+x86_64-debug.config'),
     'hmm-tests': ('x86_64', 'kconfigs/x86_64.kunitconfig+x86_64-debug.config'),
+    'perf': ('x86_64', 'kconfigs/x86_64.kunitconfig'),
 }
 
 

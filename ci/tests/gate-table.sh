@@ -5,9 +5,9 @@
 # a cache of its own whose base holds only the files the series touches,
 # with a fake kunit.py, merge_config.sh and checkpatch.pl in that base, a
 # fake make, clang-19 and sparse first on PATH and a fake ci/hmm-tests.sh
-# (HMMWALK_HMM_TESTS) for the per-patch boots (ci/tests/fake/). Everything
-# else is real: ci/gate.sh, its steps, import, apply, tree, kunit.sh and
-# the judges. Every verdict.json is validated (ci/gate/validate.py).
+# (HMMWALK_HMM_TESTS) for the per-patch boots and the hmm-tests step
+# (ci/tests/fake/). Everything else is real: ci/gate.sh, its steps, import,
+# apply, tree, kunit.sh and the judges. Every verdict.json is validated (ci/gate/validate.py).
 #
 # usage: ci/tests/gate-table.sh [ROW...]    (no ROW: every row)
 . "$(dirname "$0")/testlib.bash"
@@ -120,6 +120,8 @@ apply-fails-fp-dir       | @/in/bad-dir     | apply | - | FAIL | FAIL apply\\..*
 apply-fails-quilt-dir    | @/in/bad-quilt   | apply | - | FAIL | FAIL apply\\.sub_0001-bad.*does not apply
 kernel-does-not-build    | $TOP/series      | apply bisect kunit-uml | HMMWALK_FAKE_BUILD=fail | FAIL | FAIL bisect\\..*fake build break;FAIL kunit-uml\\.build.*does not build
 hmm-tests-fail-mid-stack | $TOP/series      | apply bisect | HMMWALK_FAKE_HMM_TESTS=fail:3 | FAIL | FAIL bisect\\.hmm-tests_after_0003.*1 failed;PASS bisect\\.hmm-tests_after_0002
+last-boot-in-hmm-tests   | $TOP/series      | apply bisect hmm-tests | - | PASS | SKIP bisect\\.hmm-tests_after_0004.*hmm-tests step;PASS bisect\\.hmm-tests_after_0003;PASS ^gate\\.hmm-tests 
+hmm-tests-step-fails     | $TOP/series      | apply hmm-tests | HMMWALK_FAKE_HMM_TESTS=fail:1 | FAIL | FAIL ^gate\\.hmm-tests .*1 failed
 kernel-does-not-boot     | $TOP/series      | apply bisect | HMMWALK_FAKE_HMM_TESTS=noboot:1 | FAIL | FAIL bisect\\.hmm-tests_after_0001.*no result
 kunit-case-fails         | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=fail:hmm_migrate.hmm_migrate_holes | FAIL | FAIL kunit-uml\\..*hmm_migrate_holes.*fails
 kernel-panics-at-boot    | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=panic | FAIL | FAIL ^gate\\.kunit-uml .*panicked
@@ -131,6 +133,11 @@ step-leaves-no-result    | $TOP/series      | checkpatch | HMMWALK_GATE_STEPDIR=
 step-says-pass-over-fail | $TOP/series      | checkpatch | HMMWALK_GATE_STEPDIR=@/steps-lies | FAIL | FAIL ^gate\\.checkpatch 
 step-times-out           | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=hang HMMWALK_GATE_STEP_TIMEOUT=5 | ERROR | ERROR ^gate\\.kunit-uml .*timed out
 tree-cannot-be-made      | $TOP/series      | kunit-uml | HMMWALK_TREE=blocker/x | ERROR | ERROR ^gate\\.tree .*tree.sh failed;MISS ^gate\\.kunit-uml 
+perf-within-limit        | $TOP/series      | perf | HMMWALK_ACCEL=tcg | PASS | PASS ^gate\\.perf .*12 calls compared, worst 1.000x
+perf-slower              | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=slow:1.35 | FAIL | FAIL perf\\.plain_setup.on.present.at.4096.KiB.*1.35x;FAIL ^gate\\.perf .*got slower
+perf-just-beyond         | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=slow:1.03 | FAIL | FAIL perf\\.plain_setup.on.thp.*1.03x
+perf-slow-in-one-boot    | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=once:1.35 | PASS | PASS ^gate\\.perf .*worst 1.000x
+perf-series-prints-none  | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=none | FAIL | FAIL ^gate\\.perf .*series benchmark printed nothing
 unknown-step-refused     | $TOP/series      | apply kunit-umll | - | refused | kunit-umll
 "
 

@@ -2,7 +2,8 @@
 # The gate on the posted v2 (../shared/seed/v2-1-3.mbox, patch 1/3 alone):
 # its verdict must fail and name the defects known in it: the link error
 # with HMM_MIRROR=n and DEVICE_MIGRATION=y, the build break of
-# lib/test_hmm.c, and the KUnit cases that catch its runtime defects.
+# lib/test_hmm.c, the KUnit cases that catch its runtime defects, and the
+# slowdown of plain migrate_vma_setup() (the perf step).
 # A fast slice of the gate (no x86_64 tiers, no hmm-tests): make gate runs all.
 . "$(dirname "$0")/testlib.bash"
 # The seed sits next to the repo (../shared/seed); in a clone of a local
@@ -13,7 +14,7 @@ if [ ! -f "$seed" ] && [ -z "${HMMWALK_SEED:-}" ] && [ -d "$origin" ]; then
 	seed=$(cd "$origin" && pwd)/../shared/seed/v2-1-3.mbox
 fi
 [ -f "$seed" ] || fail "no seed mbox at $seed (set HMMWALK_SEED=path/to/v2-1-3.mbox)"
-export HMMWALK_GATE_STEPS=${HMMWALK_GATE_STEPS:-apply bisect matrix kunit-uml}
+export HMMWALK_GATE_STEPS=${HMMWALK_GATE_STEPS:-apply bisect matrix kunit-uml perf}
 run "$tmp/gate.out" "$TOP/ci/gate.sh" "$seed"
 verdict=$CACHE/gate/$(basename "$seed")/verdict.json
 [ -f "$verdict" ] || fail "no verdict: $(tail -n3 "$tmp/gate.out")"
@@ -26,4 +27,5 @@ for c in hmm_fault_null_notifier hmm_migrate_holes hmm_migrate_waits_for_entry \
 	 hmm_migrate_bad_args hmm_migrate_notifier hmm_migrate_null_notifier; do
 	has FAIL "kunit-uml\..*$c"
 done
+has FAIL 'perf\.plain_setup.on.*x the base'
 ok

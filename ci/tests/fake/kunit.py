@@ -8,6 +8,10 @@ kernel and boots none. It answers from kconfigs/<tier>.expected:
           expected status; panic: the kernel panics at boot, no case runs;
           zero: the kernel boots and runs no case; hang: never returns;
           fail:SUITE.CASE: that case fails, the others as expected
+          FILTER_GLOB hmm_bench: BENCH lines of the calls drivers make today
+          (the benchmark); HMMWALK_FAKE_BENCH=slow:R makes plain_setup R
+          times slower outside the base's tree (bench-base), once:R only
+          in the first such boot, none prints no BENCH line there
 
 usage: kunit.py config|build|exec [kunit.py options] [FILTER_GLOB]
 """
@@ -21,7 +25,8 @@ opt = {}
 pos = []
 kunitconfigs = []
 VALUED = {'timeout', 'filter', 'filter_action', 'make_options', 'kunitconfig',
-          'arch', 'jobs', 'build_dir', 'json', 'kconfig_add', 'qemu_args'}
+          'arch', 'jobs', 'build_dir', 'json', 'kconfig_add', 'qemu_args',
+          'kernel_args'}
 it = iter(args)
 for a in it:
     if a.startswith('--'):
@@ -46,6 +51,28 @@ if cmd == 'build':
         print('mm/hmm.c:42:1: error: fake build break (HMMWALK_FAKE_BUILD=fail)')
         print('ERROR:root:the kernel did not build')
         sys.exit(1)
+    sys.exit(0)
+
+# exec of the benchmark: instructions per page, base or series
+if pos and pos[0] == 'hmm_bench':
+    bench = os.environ.get('HMMWALK_FAKE_BENCH', '')
+    series = 'bench-base' not in os.getcwd()
+    slow = float(bench[5:]) if bench.startswith('slow:') and series else 1.0
+    once = os.path.join(build, 'fake-bench-once')
+    if bench.startswith('once:') and series and not os.path.exists(once):
+        open(once, 'w').close()     # slow in the first boot only
+        slow = float(bench[5:])
+    lines = []
+    if not (bench == 'none' and series):
+        for state in ('present', 'none', 'thp'):
+            for kib in (64, 4096):
+                n = kib // 4
+                lines.append(f'BENCH reference anon {kib} 2600 2600 2600 0 0 0 0 0 0 0 {2600 * n}')
+                lines.append(f'BENCH plain_fault {state} {kib} 80 80 80 0 0 0 0 0 0 0 {80 * n}')
+                ns = int(780 * slow)
+                lines.append(f'BENCH plain_setup {state} {kib} {ns} {ns} {ns} 0 0 0 0 0 1 1 {ns * n}')
+    with open(os.path.join(build, 'test.log'), 'w') as f:
+        f.write('\n'.join(['TAP version 14'] + lines + ['ok 1 hmm_bench']) + '\n')
     sys.exit(0)
 
 # exec: the tier's expected cases
