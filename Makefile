@@ -106,7 +106,7 @@ selftest:
 
 # After reviewing a run: record the cases each tier expects
 expected:
-	@for t in uml uml-nomigrate x86_64; do \
+	@for t in uml uml-nomigrate x86_64 x86_64-debug; do \
 		python3 ci/kunit_results.py kconfigs/$$t.expected - \
 			$(HMMWALK_CACHE)/results/$$t/results.json --write-expected; \
 	done

@@ -15,10 +15,10 @@ check() {	# name command...
 	rc=$?
 	if [ $rc = 0 ]; then
 		passed=$((passed + 1))
-		printf 'PASS %-22s %4ds  %s\n' "$name" $((SECONDS - start)) "$(tail -n1 "$log/$name.log")"
+		printf 'PASS %-26s %4ds  %s\n' "$name" $((SECONDS - start)) "$(tail -n1 "$log/$name.log")"
 	else
 		failed=$((failed + 1))
-		printf 'FAIL %-22s %4ds  see %s\n' "$name" $((SECONDS - start)) "$log/$name.log"
+		printf 'FAIL %-26s %4ds  see %s\n' "$name" $((SECONDS - start)) "$log/$name.log"
 		tail -n 15 "$log/$name.log" | sed 's/^/     | /'
 	fi
 }
@@ -31,10 +31,10 @@ gate_steps() {	# gate's steps.tsv
 		[ "$req" = yes ] || continue
 		if [ "$status" = PASS ]; then
 			passed=$((passed + 1))
-			printf 'PASS %-22s %4ds  %s\n' "gate/$name" "$secs" "$reason"
+			printf 'PASS %-26s %4ds  %s\n' "gate/$name" "$secs" "$reason"
 		else
 			failed=$((failed + 1))
-			printf 'FAIL %-22s %4ds  %s\n' "gate/$name" "$secs" "$status: $reason"
+			printf 'FAIL %-26s %4ds  %s\n' "gate/$name" "$secs" "$status: $reason"
 			echo "     | log: $rlog"
 			echo "     | reproduce: $repro"
 		fi
@@ -45,7 +45,7 @@ gate_steps_of() {
 		gate_steps "$1"
 	else
 		failed=$((failed + 1))
-		echo "FAIL gate/steps                 0s  the gate wrote no $1"
+		echo "FAIL gate/steps                     0s  the gate wrote no $1"
 	fi
 }
 

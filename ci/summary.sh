@@ -23,7 +23,7 @@ for tier in "$@"; do
 		status=1
 		continue
 	fi
-	line=$(python3 "$TOP/ci/kunit_results.py" "$TOP/kconfigs/${tier%-debug}.expected" \
+	line=$(python3 "$TOP/ci/kunit_results.py" "$TOP/kconfigs/$tier.expected" \
 		"$out/test.log" "$out"/results.json "$out"/isolated-*.json 2>/dev/null)
 	rc=$?
 	printf '%-14s %s %s\n' "$tier:" "$( [ $rc = 0 ] && echo PASS || echo FAIL)" \
