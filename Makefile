@@ -13,7 +13,7 @@ export BASE ?= 7.2.8
 
 .PHONY: all run check deps deps-all base tree uml uml-nomigrate x86_64 \
 	x86_64-debug summary push pop stack-check kunit-patch kunit-sync \
-	checkpatch matrix hmm-tests gate selftest expected bench bench-doc perf coverage \
+	checkpatch matrix hmm-tests gate series-mbox selftest expected bench bench-doc perf coverage \
 	mutants clean
 
 all: run
@@ -75,6 +75,11 @@ hmm-tests: deps-all tree
 # The CI gate for a posted series: make gate SERIES=path [BASE=...]
 gate: deps-all
 	@ci/gate.sh "$(SERIES)"
+
+# The upstream patches as one mbox, as posted: patches/cover-letter as 0/N
+# (make gate SERIES=$(HMMWALK_CACHE)/series-v3.mbox judges it)
+series-mbox:
+	@ci/series_mbox.py . $(HMMWALK_CACHE)/series-v3.mbox
 
 # Time and count every strategy on our stack and the existing calls on
 # 7.2.8 (two boots): table and plot under $(HMMWALK_CACHE)/results/bench

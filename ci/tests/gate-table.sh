@@ -70,6 +70,7 @@ cp "$TOP/series" "$in/quilt/series"
 for q in $(series_patches "$TOP/series" | grep -vE '^(test|bench)/'); do
 	cat "$TOP/patches/$q"
 done > "$in/own.mbox"
+"$TOP/ci/series_mbox.py" "$TOP" "$in/series-v3.mbox" > /dev/null
 # a b4 thread: cover letter, the five patches in reply to it, two replies
 {
 	printf 'From cover Mon Sep 17 00:00:00 2001\nFrom: A Developer <dev@example.org>\n'
@@ -114,6 +115,7 @@ form-single-mbox         | @/in/one.mbox    | apply | - | PASS | PASS apply\\.00
 form-b4-thread           | @/in/thread.mbox | apply | - | PASS | PASS import.*5 patches;PASS apply\\.0005
 form-format-patch-dir    | @/in/fp-dir      | apply | - | PASS | PASS apply\\.0005
 form-quilt-subfolders    | @/in/quilt       | apply | - | PASS | PASS apply\\.0005;PASS apply\\.test_0002
+form-series-mbox         | @/in/series-v3.mbox | apply | - | PASS | PASS import.*5 patches;PASS apply\\.0005
 form-own-mbox-round-trip | @/in/own.mbox    | apply | - | PASS | PASS import.*5 patches;PASS apply\\.0005
 apply-fails-mbox         | @/in/bad.mbox    | $K | - | FAIL | FAIL apply\\..*does not apply;MISS ^gate\\.kunit-uml 
 apply-fails-fp-dir       | @/in/bad-dir     | apply | - | FAIL | FAIL apply\\..*does not apply
