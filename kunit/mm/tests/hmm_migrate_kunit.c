@@ -7,6 +7,7 @@
 #include <linux/fs_context.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
+#include <linux/falloc.h>
 #include <linux/huge_mm.h>
 #include <linux/ktime.h>
 #include <linux/mman.h>
@@ -1577,6 +1578,70 @@ static void hmm_migrate_file_thp(struct kunit *test)
 }
 
 /*
+ * Small file pages, then three file THPs, in one shared tmpfs mapping: each
+ * THP must be split (no MIGRATE_VMA_SELECT_COMPOUND), which in a file clears
+ * its PTEs, so its pages need faults that may wait while the small pages
+ * are held. Every page is prepared all the same, in a bounded number of
+ * passes: not -EBUSY once per THP.
+ */
+static void hmm_migrate_file_thps(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long n = 4 * HMMK_PMD_PAGES, addr, i;
+	struct vfsmount *mnt;
+	struct hmmk_prep p;
+	struct file *file;
+	u64 *before;
+
+	hmmk_need_thp(test);
+	mnt = hmmk_mount_huge_tmpfs(test);
+	file = shmem_file_setup_with_mnt(mnt, "hmmk", 4 * PMD_SIZE,
+					 mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	addr = vm_mmap(file, 0, 4 * PMD_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, 0);
+	if (!IS_ERR_VALUE(addr)) {
+		hmmk_write(ctx, addr, n);
+		/* A hole punched in the first THP splits it into small pages */
+		KUNIT_EXPECT_EQ(test, vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
+						    FALLOC_FL_KEEP_SIZE,
+						    PAGE_SIZE, PAGE_SIZE), 0);
+		hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	}
+	fput(file);
+	HMMK_ASSERT_ADDR(test, addr);
+	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	for (i = 1; i < 4; i++)
+		HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr + i * PMD_SIZE),
+				 "file THPs");
+	before = kunit_kcalloc(test, n, sizeof(*before), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	for (i = 0; i < n; i++)
+		before[i] = hmmk_peek(ctx, addr + i * PAGE_SIZE);
+
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, migrate_pfn_to_page(p.migrate.src[i]) &&
+				      (p.migrate.src[i] & MIGRATE_PFN_MIGRATE),
+				      "page %lu not prepared", i);
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    before[i], "page %lu: data", i);
+	hmmk_expect_balanced(ctx);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, 4 * PMD_SIZE), 0);
+	kern_unmount(mnt);
+#else
+	kunit_skip(test, "needs CONFIG_TRANSPARENT_HUGEPAGE");
+#endif
+}
+
+/*
  * A VMA without VM_READ: for hmm_range_fault() as for any call, -EFAULT
  * when a page must be faulted (a fault would map it PROT_NONE, never valid),
  * else every page HMM_PFN_ERROR and none prepared; migrate_vma_setup()
@@ -1872,8 +1937,9 @@ static void hmm_migrate_retry_unmapped(struct kunit *test)
 /*
  * Called again after a success, before migrate_hmm_range_setup(), as a
  * driver does when mmu_interval_read_retry() says the range changed: the
- * second call puts back what the first prepared and prepares it again. It
- * must not wait for the folio locks the first call holds (before: a hang).
+ * second call puts back what the first prepared and prepares it again, the
+ * mmap lock held throughout as hmm.rst asks. It must not wait for the folio
+ * locks the first call holds (before: a hang).
  */
 static void hmm_migrate_retry_after_success(struct kunit *test)
 {
@@ -1881,6 +1947,7 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
 	unsigned long addr;
+	int ret;
 
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_write(ctx, addr, NPAGES);
@@ -1888,12 +1955,23 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
 		       MIGRATE_VMA_SELECT_SYSTEM);
 
-	HMMK_ASSERT_RET(test, hmmk_try(ctx, &p, false), 0);
-	KUNIT_ASSERT_EQ(test, p.migrate.cpages, NPAGES);
-	KUNIT_ASSERT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
-					     HMMK_PTE_MIGRATION), NPAGES);
-
-	HMMK_ASSERT_RET(test, hmmk_try(ctx, &p, true), 0);
+	/* The mmap lock is held from the first call to the setup */
+	p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+	mmap_read_lock(ctx->mm);
+	ret = hmm_range_fault(&p.range);
+	if (!ret) {
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+		hmmk_expect_walk_prepared(ctx, &p.range, &p.migrate);
+		hmmk_range_init(ctx, &p.range, addr, NPAGES,
+				HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+		p.range.migrate = &p.migrate;
+		p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+		ret = hmm_range_fault(&p.range);
+		if (!ret)
+			migrate_hmm_range_setup(&p.range);
+	}
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, ret, 0);
 	hmmk_expect_prepared(ctx, &p.migrate, snap);
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_restored(ctx, snap);
@@ -2341,6 +2419,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_pud_cross, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_pud_hole, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_file_thp, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_file_thps, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_prot_none),
 	KUNIT_CASE(hmm_migrate_per_pfn_requests_kept),
 	KUNIT_CASE(hmm_migrate_ebusy),
