@@ -67,6 +67,17 @@ def mutants_of(path, lines, lo, hi):
             yield (path, i, '|| -> &&', line.replace('||', '&&', 1))
 
 
+def equivalent():
+    """(path, operator, stripped original line) of ci/mutants-equivalent"""
+    out = set()
+    with open(os.path.join(TOP, 'ci', 'mutants-equivalent')) as f:
+        for line in f:
+            if line.strip() and not line.startswith('#'):
+                path, op, orig, _why = line.rstrip('\n').split('\t', 3)
+                out.add((path, op, orig))
+    return out
+
+
 def all_mutants():
     out = []
     for path, first, last in REGIONS:
@@ -103,6 +114,17 @@ def main():
     subprocess.run([os.path.join(TOP, 'ci', 'tree.sh')], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     muts = all_mutants()
+    # Equivalent mutants (ci/mutants-equivalent, each with its argument) are
+    # left out before the sample is drawn
+    eq = equivalent()
+    lines = {}
+    for path in {m[0] for m in muts}:
+        with open(os.path.join(TREE, path)) as f:
+            lines[path] = f.read().splitlines()
+    kept = [m for m in muts if (m[0], m[2], lines[m[0]][m[1]].strip()) not in eq]
+    if len(kept) != len(muts):
+        print(f'mutants: {len(muts) - len(kept)} equivalent left out (ci/mutants-equivalent)')
+    muts = kept
     random.Random(a.seed).shuffle(muts)
     if a.max:
         muts = muts[:a.max]

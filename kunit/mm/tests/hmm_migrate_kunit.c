@@ -308,8 +308,9 @@ static void hmm_migrate_holes(struct kunit *test)
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_set_states(ctx, addr, states, NPAGES);
 
+	/* Even asked for write: migrate_vma_pages() maps the new page so */
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
-					   HMM_PFN_REQ_FAULT,
+					   HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
 					   MIGRATE_VMA_SELECT_SYSTEM), 0);
 	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
 	for (i = 0; i < NPAGES; i++) {
@@ -1000,6 +1001,14 @@ static void hmm_migrate_per_pfn(struct kunit *test)
 					"page %lu", i);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, n, HMMK_PTE_MIGRATION),
 			0);
+	/*
+	 * In the untouched PMD only the pages asking for a fault got one
+	 * (unless the fault mapped the huge zero page over the whole PMD)
+	 */
+	for (i = 0; i < HMMK_PMD_PAGES && !hmmk_pmd_mapped(ctx, addr); i++)
+		if (i % 3)
+			KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, addr + i * PAGE_SIZE),
+					    HMMK_PTE_NONE, "page %lu faulted", i);
 	for (i = HMMK_PMD_PAGES; i < n; i += 7)
 		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
 				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
@@ -2038,6 +2047,15 @@ static void hmm_migrate_plain_setup(struct kunit *test)
 	hmmk_restore(&m);
 	mmap_read_unlock(ctx->mm);
 	hmmk_expect_restored(ctx, snap);
+
+	/* A range beyond its VMA is refused, nothing touched */
+	hmmk_migrate_init(ctx, &m, addr, NPAGES + 1, MIGRATE_VMA_SELECT_SYSTEM);
+	mmap_read_lock(ctx->mm);
+	m.vma = vma_lookup(ctx->mm, addr);
+	ret = migrate_vma_setup(&m);
+	mmap_read_unlock(ctx->mm);
+	HMMK_EXPECT_RET(test, ret, -EINVAL);
+	KUNIT_EXPECT_EQ(test, m.cpages, 0);
 
 	/* Unmapped file pages are neither faulted nor collected */
 	file = hmmk_map_shmem(ctx, NPAGES, true);
