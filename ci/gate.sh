@@ -8,8 +8,8 @@
 #   SERIES: an mbox (a b4 thread too), a directory of format-patch files, a
 #   quilt directory, or a quilt series file (our own stack: ci/gate.sh series).
 #   HMMWALK_GATE_STEPS: the steps to run (default: all of them, in order):
-#     apply bisect checkpatch matrix kunit-uml kunit-uml-nomigrate
-#     kunit-x86_64 kunit-x86_64-debug hmm-tests perf
+#     apply bisect checkpatch matrix kunit-x86_64-debug hmm-tests kunit-uml
+#     kunit-uml-nomigrate kunit-x86_64 perf
 #   import and apply always run; tree runs when a later step needs it.
 #   HMMWALK_GATE_STEP_TIMEOUT=S: seconds one step may take (default 7200)
 #   HMMWALK_GATE_STEPDIR=DIR: the step scripts (default ci/gate/steps; the
@@ -114,6 +114,12 @@ run_step() {	# file name
 	record "$s" "$(want "$s" || [ "$s" = tree ] && echo yes || echo no)" "$status" "$reason" "$rlog" "$repro" $((SECONDS - t0))
 }
 
+# A step marked "# gate: side by side" reads no tree or build a later step
+# changes (it has its own, or boots kernels already built): it runs
+# alongside the steps after it, and the gate waits for it before the
+# verdict. Its QEMU guests (one host thread each) then overlap the builds,
+# which stay one at a time ($CACHE/build.lock).
+side=()
 for f in "${files[@]}"; do
 	s=${f##*/[0-9][0-9]-}
 	if ! want "$s" && { [ "$s" != tree ] || ! wants_tree; }; then
@@ -129,8 +135,17 @@ for f in "${files[@]}"; do
 		record "$s" yes MISS "not run: ${pre} ended ${prestatus:-unrun}" "" "" 0
 		continue
 	fi
-	run_step "$f" "$s"
+	if grep -qx '# gate: side by side' "$f"; then
+		run_step "$f" "$s" &
+		side+=($!)
+	else
+		run_step "$f" "$s"
+	fi
 done
+[ ${#side[@]} = 0 ] || wait "${side[@]}"
+# steps.tsv in the order of the steps, whichever ended first
+for s in $all; do awk -F'\t' -v s="$s" '$1 == s' "$steps"; done > "$steps.sorted"
+mv "$steps.sorted" "$steps"
 
 rc=0
 python3 "$TOP/ci/gate/verdict.py" "$out" "$input" "$BASE" $((SECONDS - start)) || rc=$?

@@ -21,13 +21,16 @@ build=$BUILD/$tier
 mapfile -t args < <("$TOP/ci/kbuild.sh" --args "$tier")
 # Seconds for a whole run, and for one isolated case: a run takes 6-14 s on
 # UML and x86_64, 34-45 s with the debug options (warm, this machine); a
-# hung case costs its timeout once in the run and once isolated.
+# hung case costs its timeout once in the run and once isolated. Under QEMU
+# it costs 20 s: the guest prints a line every 5 s at most (measured), and
+# is stopped after 20 s without one (ci/qemu/idle-watch.py).
 case $tier in
 uml*)		timeout=120 case_timeout=45 ;;
 x86_64)		timeout=180 case_timeout=60 ;;
 *)		timeout=360 case_timeout=120 ;;
 esac
 timeout=${HMMWALK_KUNIT_TIMEOUT:-$timeout}	# make mutants: hangs are kills
+export HMMWALK_QEMU_IDLE=${HMMWALK_QEMU_IDLE:-20}
 
 rm -rf "$out"
 mkdir -p "$out"

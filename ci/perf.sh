@@ -2,7 +2,8 @@
 # Do the calls drivers make today get slower? Plain hmm_range_fault() and
 # plain migrate_vma_setup(), in every page state and range size, on the
 # working tree against the base (with only our test/ patches), one boot
-# each under QEMU -icount (instruction counts: the same on every run).
+# each, side by side, under QEMU -icount (instruction counts: the same on
+# every run).
 # FAIL beyond 1.02x the base (ci/perf_compare.py). A call beyond it is
 # measured again in a second boot of each kernel, and the fastest of the
 # two boots is judged: now and then something else runs during all five
@@ -36,18 +37,28 @@ base() {	# NAME
 		"$BUILD/base" hmm_bench_kunit.plain=1
 }
 
-series series
+# Both kernels boot side by side: each guest is one host thread, and
+# -icount makes the counts independent of what else the host runs
+both() {	# SUFFIX
+	local rc1=0 rc2=0
+	series "series$1" 2> "$out/series$1.err" & local p1=$!
+	base "base$1" 2> "$out/base$1.err" & local p2=$!
+	wait $p1 || rc1=$?
+	wait $p2 || rc2=$?
+	# the series' error last: the gate's step reads the last line
+	[ $rc2 = 0 ] || { cat "$out/base$1.err" >&2; exit $rc2; }
+	[ $rc1 = 0 ] || { cat "$out/series$1.err" >&2; exit $rc1; }
+}
 grep -E '^test/' "$TOP/series" > "$out/base.series"
 HMMWALK_TREE=bench-base "$TOP/ci/tree.sh" "$out/base.series" > "$out/base-tree.log" 2>&1 ||
 	die "the base tree could not be made: see $out/base-tree.log"
-base base
+both ""
 rc=0
 python3 "$TOP/ci/perf_compare.py" "$out/base.tsv" "$out/series.tsv" --limit "$limit" \
 	> "$out/first.txt" || rc=$?
 if [ $rc = 1 ]; then
 	note "$(tail -n1 "$out/first.txt"); measuring both kernels again"
-	series series2
-	base base2
+	both 2
 	python3 "$TOP/ci/perf_compare.py" "$out/base.tsv,$out/base2.tsv" \
 		"$out/series.tsv,$out/series2.tsv" --limit "$limit"
 else
