@@ -10,9 +10,11 @@
 SHELL := /bin/bash
 export HMMWALK_CACHE ?= $(HOME)/.cache/hmmwalk
 export BASE ?= 7.2.8
+# The KUnit tiers: kunit/tiers.tsv
+KUNIT_TIERS := $(shell ci/tiers.sh)
 
-.PHONY: all run check deps deps-all base tree uml uml-nomigrate x86_64 \
-	x86_64-debug summary push pop stack-check kunit-patch kunit-sync \
+.PHONY: all run check deps deps-all base tree $(KUNIT_TIERS) summary push pop \
+	stack-check kunit-patch kunit-sync \
 	checkpatch matrix hmm-tests gate series-mbox selftest expected bench bench-doc perf coverage \
 	mutants clean
 
@@ -38,11 +40,11 @@ base:
 tree: base
 	@ci/tree.sh >/dev/null
 
-uml uml-nomigrate x86_64 x86_64-debug: tree
+$(KUNIT_TIERS): tree
 	@ci/kunit.sh $@
 
 summary:
-	@ci/summary.sh uml uml-nomigrate x86_64 x86_64-debug
+	@ci/summary.sh $(KUNIT_TIERS)
 
 # Push the stack onto your own tree, and take it off again
 push:
@@ -111,8 +113,8 @@ selftest:
 
 # After reviewing a run: record the cases each tier expects
 expected:
-	@for t in uml uml-nomigrate x86_64 x86_64-debug; do \
-		python3 ci/kunit_results.py kconfigs/$$t.expected - \
+	@for t in $(KUNIT_TIERS); do \
+		python3 ci/kunit_results.py kunit/expected/$$t.expected - \
 			$(HMMWALK_CACHE)/results/$$t/results.json --write-expected; \
 	done
 

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Build and run one KUnit tier on the working tree, then judge the results
-# against kconfigs/<tier>.expected.
+# against kunit/expected/<tier>.expected.
 #
 # usage: ci/kunit.sh TIER [OUT_DIR]
-#   TIER: uml | uml-nomigrate | x86_64 | x86_64-debug
+#   TIER: a KUnit tier of kunit/tiers.tsv (ci/tiers.sh lists them)
 #   HMMWALK_KUNIT_TIMEOUT=S: seconds a whole run may take (default per tier)
 #   HMMWALK_ISOLATE=1: re-run, one boot per case, the cases a crash or a hang
 #   kept from running (the gate uses it; our own stack never needs it).
@@ -14,21 +14,20 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+[ $# -ge 1 ] || die "usage: ci/kunit.sh TIER [OUT_DIR]; TIER: $("$TOP/ci/tiers.sh" | paste -sd' ')"
 tier=$1
+[ "$("$TOP/ci/tiers.sh" "$tier" expected)" = yes ] ||
+	die "$tier is no KUnit tier (no expected results in kunit/tiers.tsv): one of $("$TOP/ci/tiers.sh" | paste -sd' ')"
 out=${2:-$CACHE/results/$tier}
 tree=$TREE
 build=$BUILD/$tier
 mapfile -t args < <("$TOP/ci/kbuild.sh" --args "$tier")
-# Seconds for a whole run, and for one isolated case: a run takes 6-14 s on
-# UML and x86_64, 34-45 s with the debug options (warm, this machine); a
+# Seconds for a whole run, and for one isolated case (kunit/tiers.tsv): a
 # hung case costs its timeout once in the run and once isolated. Under QEMU
 # it costs 20 s: the guest prints a line every 5 s at most (measured), and
 # is stopped after 20 s without one (ci/qemu/idle-watch.py).
-case $tier in
-uml*)		timeout=120 case_timeout=45 ;;
-x86_64)		timeout=180 case_timeout=60 ;;
-*)		timeout=360 case_timeout=120 ;;
-esac
+timeout=$("$TOP/ci/tiers.sh" "$tier" run)
+case_timeout=$("$TOP/ci/tiers.sh" "$tier" case)
 timeout=${HMMWALK_KUNIT_TIMEOUT:-$timeout}	# make mutants: hangs are kills
 export HMMWALK_QEMU_IDLE=${HMMWALK_QEMU_IDLE:-20}
 
@@ -42,7 +41,7 @@ if ! "$TOP/ci/kbuild.sh" "$tier" > "$out/build.log" 2>&1; then
 fi
 cd "$tree"
 export PATH=$TOP/ci/qemu:$PATH
-[[ $tier == uml* ]] || export HMMWALK_ACCEL=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage")
+[ "$("$TOP/ci/tiers.sh" "$tier" arch)" = um ] || export HMMWALK_ACCEL=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage")
 
 run() {	# json-file [case]
 	# --filter: the benchmark (a slow case) is for make bench only
@@ -87,4 +86,4 @@ fi
 
 jsons=("$out"/results.json)
 compgen -G "$out/isolated-*.json" >/dev/null && jsons+=("$out"/isolated-*.json)
-python3 "$TOP/ci/kunit_results.py" "$TOP/kconfigs/$tier.expected" "$out/test.log" "${jsons[@]}"
+python3 "$TOP/ci/kunit_results.py" "$TOP/kunit/expected/$tier.expected" "$out/test.log" "${jsons[@]}"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # One screen: what was tested (base, patches) and how each tier went.
 #
-# usage: ci/summary.sh TIER...
+# usage: ci/summary.sh TIER...   (make summary: every tier of kunit/tiers.tsv)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,7 +23,7 @@ for tier in "$@"; do
 		status=1
 		continue
 	fi
-	line=$(python3 "$TOP/ci/kunit_results.py" "$TOP/kconfigs/$tier.expected" \
+	line=$(python3 "$TOP/ci/kunit_results.py" "$TOP/kunit/expected/$tier.expected" \
 		"$out/test.log" "$out"/results.json "$out"/isolated-*.json 2>/dev/null)
 	rc=$?
 	printf '%-14s %s %s\n' "$tier:" "$( [ $rc = 0 ] && echo PASS || echo FAIL)" \

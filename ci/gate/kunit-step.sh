@@ -10,7 +10,7 @@
 # usage: ci/gate/kunit-step.sh TIER   (run by ci/gate.sh, the contract: ci/gate/step.bash)
 . "$(dirname "$0")/step.bash"
 
-[ $# = 1 ] || die "usage: ci/gate/kunit-step.sh TIER (uml, uml-nomigrate, x86_64, x86_64-debug)"
+[ $# = 1 ] || die "usage: ci/gate/kunit-step.sh TIER: one of $("$TOP/ci/tiers.sh" | paste -sd" ")"
 tier=$1
 res=$GATE_DIR/out
 log=$GATE_DIR/kunit.txt

@@ -26,17 +26,29 @@ import urllib.parse
 
 ORDER = ['FAIL', 'ERROR', 'MISS', 'PASS', 'DONE', 'SKIP']
 ORIGIN = 'hmmwalk'
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def tiers():
+    """kunit/tiers.tsv: tier -> (arch, its kconfigs fragments)"""
+    rows = {}
+    with open(os.path.join(TOP, 'kunit', 'tiers.tsv')) as f:
+        for line in f:
+            if line.strip() and not line.startswith('#'):
+                tier, arch, configs = line.split()[:3]
+                rows[tier] = (arch, 'kconfigs/' + configs)
+    return rows
+
+
 # What each step builds: KCIDB build fields
+TIERS = tiers()
 BUILDS = {
     'bisect': ('x86_64', 'kconfigs/bisect.config'),
     'matrix': ('x86_64', 'kconfigs/matrix/*.config'),
-    'kunit-uml': ('um', 'kconfigs/uml.kunitconfig'),
-    'kunit-uml-nomigrate': ('um', 'kconfigs/uml-nomigrate.kunitconfig'),
-    'kunit-x86_64': ('x86_64', 'kconfigs/x86_64.kunitconfig'),
-    'kunit-x86_64-debug': ('x86_64', 'kconfigs/x86_64.kunitconfig+x86_64-debug.config'),
-    'hmm-tests': ('x86_64', 'kconfigs/x86_64.kunitconfig+x86_64-debug.config'),
-    'perf': ('x86_64', 'kconfigs/x86_64.kunitconfig'),
+    'hmm-tests': TIERS['x86_64-debug'],
+    'perf': TIERS['x86_64'],
 }
+BUILDS.update({'kunit-' + t: v for t, v in TIERS.items()})
 
 
 def tsv(path, n):

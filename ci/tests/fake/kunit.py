@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A fake tools/testing/kunit/kunit.py for the gate's self-tests: builds no
-kernel and boots none. It answers from kconfigs/<tier>.expected:
+kernel and boots none. It answers from kunit/expected/<tier>.expected:
 
   config: writes BUILD_DIR/.config from the --kunitconfig files
   build:  fails when HMMWALK_FAKE_BUILD=fail, as a compile error would
@@ -79,7 +79,8 @@ if pos and pos[0] == 'hmm_bench':
 kc = kunitconfigs[0]
 tier = os.path.basename(kc).split('.')[0]
 expected = {}
-with open(os.path.join(os.path.dirname(kc), tier + '.expected')) as f:
+top = os.path.dirname(os.path.dirname(os.path.abspath(kc)))
+with open(os.path.join(top, 'kunit', 'expected', tier + '.expected')) as f:
     for line in f:
         if line.strip() and not line.startswith('#'):
             status, cid = line.rstrip('\n').split('\t', 1)
