@@ -2,7 +2,8 @@
 /*
  * KUnit tests for the migrate-prepare walk racing with the rest of mm: a
  * second kthread on the test mm (kthread_use_mm()) zaps, remaps or migrates
- * pages of the range while the test thread prepares it again and again,
+ * pages of the range, or splits and collapses its THP, while the test
+ * thread prepares it again and again,
  * through both entry points, for a fixed number of walks with a fixed seed.
  * Whatever each walk returns, it must leave nothing behind: no migration
  * entry, no locked folio, no reference, no open invalidation, no lost data.
@@ -32,6 +33,7 @@ enum hmmk_racer_kind {
 	RACER_ZAP,	/* MADV_DONTNEED a page, then write it again */
 	RACER_REMAP,	/* munmap four pages, map them again, write them */
 	RACER_MIGRATE,	/* another migration: entries held for a moment */
+	RACER_SPLIT,	/* as RACER_ZAP, and MADV_COLLAPSE every fourth step */
 };
 
 struct hmm_race_case {
@@ -45,6 +47,7 @@ static const struct hmm_race_case hmm_race_cases[] = {
 	{ "zap THP", RACER_ZAP, true },
 	{ "remap", RACER_REMAP },
 	{ "migrate", RACER_MIGRATE },
+	{ "split and collapse THP", RACER_SPLIT, true },
 };
 
 static void hmm_race_cases_desc(struct kunit *test, const void *param,
@@ -70,6 +73,7 @@ struct hmmk_racer {
 	struct rnd_state rnd;
 	bool stop;
 	unsigned long ops;
+	unsigned long collapsed;	/* MADV_COLLAPSE made the THP again */
 	unsigned long errors;	/* a step of the racer that failed */
 	struct completion done;
 };
@@ -137,6 +141,21 @@ static int hmmk_racer_fn(void *data)
 		case RACER_MIGRATE:
 			hmmk_racer_migrate(r, addr);
 			break;
+		case RACER_SPLIT:
+			/*
+			 * Zapping a page splits the PMD; collapsing maps the
+			 * THP again. It fails while the walk holds pages.
+			 */
+			if (r->ops % 4 == 3) {
+				if (!do_madvise(mm, r->addr, PMD_SIZE,
+						MADV_COLLAPSE))
+					r->collapsed++;
+				break;
+			}
+			if (do_madvise(mm, addr, PAGE_SIZE, MADV_DONTNEED))
+				r->errors++;
+			hmmk_racer_write(r, addr, 1);
+			break;
 		}
 		r->ops++;
 		cond_resched();
@@ -177,6 +196,9 @@ static void hmm_race_walk(struct kunit *test)
 		addr = hmmk_map_anon(ctx, RACE_PAGES);
 	}
 	hmmk_write(ctx, addr, RACE_PAGES);
+	if (c->thp)
+		KUNIT_ASSERT_TRUE_MSG(test, hmmk_pmd_mapped(ctx, addr),
+				      "the range is not one THP to start with");
 
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
@@ -246,8 +268,11 @@ static void hmm_race_walk(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r->errors, 0);
 	KUNIT_EXPECT_GT(test, r->ops, 0);
 	KUNIT_EXPECT_GT_MSG(test, ok, 0, "no walk succeeded in %lu", walks);
-	kunit_info(test, "%lu of %lu walks prepared, %lu racer steps", ok,
-		   walks, r->ops);
+	if (c->kind == RACER_SPLIT)
+		KUNIT_EXPECT_GT_MSG(test, r->collapsed, 0,
+				    "the THP was never collapsed again");
+	kunit_info(test, "%lu of %lu walks prepared, %lu racer steps, %lu collapses",
+		   ok, walks, r->ops, r->collapsed);
 
 	/* Nothing left behind: entries, locks, references, data */
 	lru_add_drain_all();
