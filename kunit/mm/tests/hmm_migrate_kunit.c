@@ -1361,7 +1361,7 @@ static void hmm_migrate_pud_cross(struct kunit *test)
 {
 	const enum hmmk_via *via = test->param_value;
 	struct hmmk *ctx = hmmk_init(test);
-	unsigned long map, addr, i;
+	unsigned long map, addr;
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
 
@@ -1379,10 +1379,6 @@ static void hmm_migrate_pud_cross(struct kunit *test)
 					     HMMK_PTE_MIGRATION), NPAGES);
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_restored(ctx, snap);
-	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
-				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
-				    "page %lu", i);
 	KUNIT_ASSERT_EQ(test, vm_munmap(map, 3 * PUD_SIZE), 0);
 }
 
