@@ -170,6 +170,8 @@ struct hmmk_snap {
 struct hmmk_snap *hmmk_snapshot(struct hmmk *ctx, unsigned long addr,
 				unsigned long npages);
 void hmmk_expect_restored(struct hmmk *ctx, struct hmmk_snap *snap);
+void hmmk_expect_unleaked(struct hmmk *ctx, unsigned long addr,
+			  unsigned long npages);
 void hmmk_expect_balanced(struct hmmk *ctx);
 
 /* Migration entries held by the test, released by a helper thread */

@@ -510,6 +510,46 @@ void hmmk_expect_restored(struct hmmk *ctx, struct hmmk_snap *snap)
 	hmmk_expect_balanced(ctx);
 }
 
+/*
+ * Nothing left behind in [addr, addr + npages pages) whatever the walk did
+ * to the pages there (split, prepared, restored): no migration entry, no
+ * folio locked, and each folio mapped there holds one reference per
+ * mapping, plus one per page in the page cache or the swap cache; at rest,
+ * with nothing pinned. Device private pages and the zero pages are left
+ * out: their references count otherwise.
+ */
+void hmmk_expect_unleaked(struct hmmk *ctx, unsigned long addr,
+			  unsigned long npages)
+{
+	struct kunit *test = ctx->test;
+	struct folio *folio, *last = NULL;
+	unsigned long i;
+	int refs;
+
+	lru_add_drain_all();
+	for (i = 0; i < npages; i++) {
+		struct hmmk_lookup l = hmmk_lookup(ctx, addr + i * PAGE_SIZE);
+
+		KUNIT_EXPECT_NE_MSG(test, l.pte, HMMK_PTE_MIGRATION,
+				    "page %lu still a migration entry", i);
+		if (!l.page || l.pte == HMMK_PTE_ZERO ||
+		    is_zone_device_page(l.page))
+			continue;
+		folio = page_folio(l.page);
+		if (folio == last)
+			continue;
+		last = folio;
+		KUNIT_EXPECT_FALSE_MSG(test, folio_test_locked(folio),
+				       "page %lu left locked", i);
+		refs = folio_mapcount(folio);
+		if (!folio_test_anon(folio) || folio_test_swapcache(folio))
+			refs += folio_nr_pages(folio);
+		KUNIT_EXPECT_EQ_MSG(test, folio_ref_count(folio), refs,
+				    "page %lu (order %u, %d mappings): a reference leaked or was lost",
+				    i, folio_order(folio), folio_mapcount(folio));
+	}
+}
+
 void hmmk_expect_balanced(struct hmmk *ctx)
 {
 	KUNIT_EXPECT_EQ_MSG(ctx->test, ctx->counts.starts, ctx->counts.ends,

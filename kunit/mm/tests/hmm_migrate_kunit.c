@@ -455,6 +455,7 @@ static void hmm_migrate_write_fault(struct kunit *test)
 	hmmk_prep_restore(ctx, &p);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_PRESENT), NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -491,6 +492,7 @@ static void hmm_migrate_no_page_table(struct kunit *test)
 	for (i = 0; i < NPAGES; i++)
 		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
 				    0, "page %lu", i);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, map, 2 * HMMK_PMD_PAGES);
 }
@@ -570,6 +572,7 @@ static void hmm_migrate_waits_for_entry(struct kunit *test)
 	hmmk_prep_restore(ctx, &p);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_PRESENT), NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -606,6 +609,7 @@ static void hmm_migrate_foreign_unlocked(struct kunit *test)
 	}
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, addr, NPAGES);
 }
@@ -631,6 +635,7 @@ static void hmm_migrate_skips_entry(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 1);
 	hmmk_prep_restore(ctx, &p);
 	hmmk_release_wait(held);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -773,6 +778,7 @@ static void hmm_migrate_vma_fault_select(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_DEVICE), NPAGES);
 	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, addr, NPAGES);
 }
@@ -894,6 +900,7 @@ static void hmm_migrate_unsplittable_thp(struct kunit *test)
 	if (!ret)
 		hmmk_prep_restore(ctx, &p);
 	unpin_user_page(pinned);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -1013,6 +1020,7 @@ static void hmm_migrate_per_pfn(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
 				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
 				    "page %lu", i);
+	hmmk_expect_unleaked(ctx, addr, n);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, addr, n);
 }
@@ -1066,6 +1074,7 @@ static void hmm_migrate_per_pfn_repass(struct kunit *test)
 	mmap_read_unlock(ctx->mm);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_MIGRATION), 0);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -1280,6 +1289,7 @@ static void hmm_migrate_mthp(struct kunit *test)
 	}
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_data(ctx, addr, n);
+	hmmk_expect_unleaked(ctx, addr, n);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -1734,6 +1744,7 @@ static void hmm_migrate_per_pfn_requests_kept(struct kunit *test)
 	hmmk_restore(&migrate);
 	mmap_read_unlock(ctx->mm);
 	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, map, 2 * NPAGES);
 }
@@ -2009,6 +2020,7 @@ static void hmm_migrate_notifier(struct kunit *test)
 			    "invalidations started inside ours: a fault ran in it");
 	hmmk_expect_balanced(ctx);
 	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -2147,6 +2159,7 @@ static void hmm_migrate_device_cpu_fault(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, 2 * NPAGES,
 					     HMMK_PTE_DEVICE), NPAGES);
 	hmmk_expect_data(ctx, blk, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, 2 * NPAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, addr, 2 * NPAGES);
 }
@@ -2267,6 +2280,7 @@ static void hmm_migrate_thp(struct kunit *test)
 	for (i = 0; i < HMMK_PMD_PAGES; i += 37)
 		KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
 				hmmk_tag(ctx, addr + i * PAGE_SIZE));
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -2301,6 +2315,7 @@ static void hmm_migrate_huge_zero(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, p.migrate.src[i], MIGRATE_PFN_MIGRATE);
 	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
 	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -2332,6 +2347,7 @@ static void hmm_migrate_pte_mapped_thp(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, folio_test_large(page_folio(snap->p[0].page)));
 	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + 7 * PAGE_SIZE),
 			hmmk_tag(ctx, addr + 7 * PAGE_SIZE));
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -2369,6 +2385,7 @@ static void hmm_migrate_device_thp(struct kunit *test)
 	hmmk_prep_restore(ctx, &p);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
 					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
 }
@@ -2404,6 +2421,7 @@ static void hmm_migrate_foreign_device_thp(struct kunit *test)
 				    HMM_PFN_ERROR, "page %lu", i);
 	hmmk_prep_restore(ctx, &p);
 	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_DEVICE);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
 }
