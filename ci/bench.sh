@@ -22,8 +22,7 @@ mkdir -p "$out"
 "$TOP/ci/bench-boot.sh" time x86_64-bench-time "$out"
 
 # 7.2.8 with only the test support patches, in its own tree
-grep -E '^test/' "$TOP/series" > "$out/base.series"
-HMMWALK_TREE=bench-base "$TOP/ci/tree.sh" "$out/base.series" > /dev/null 2>&1
+bench_base_tree "$out"
 HMMWALK_TREE=bench-base "$TOP/ci/bench-boot.sh" base x86_64-bench-base "$out"
 
 # The stack measured, for `make bench-doc` and its check

@@ -87,3 +87,12 @@ rejects() {
 		/Only garbage|malformed patch|unexpectedly ends|unexpected end of file/ {
 			sub(/^patch: \*+ /, ""); printf "%s%s", sep, $0; sep = "; " }' "$1"
 }
+
+# bench_base_tree OUT_DIR: the base with only our test/ patches, in a tree
+# of its own (HMMWALK_TREE=bench-base): what make bench and the perf step
+# compare the stack with. Its log: OUT_DIR/base-tree.log.
+bench_base_tree() {
+	grep -E '^test/' "$TOP/series" > "$1/base.series"
+	HMMWALK_TREE=bench-base "$TOP/ci/tree.sh" "$1/base.series" > "$1/base-tree.log" 2>&1 ||
+		die "the base tree could not be made: see $1/base-tree.log"
+}

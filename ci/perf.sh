@@ -49,9 +49,7 @@ both() {	# SUFFIX
 	[ $rc2 = 0 ] || { cat "$out/base$1.err" >&2; exit $rc2; }
 	[ $rc1 = 0 ] || { cat "$out/series$1.err" >&2; exit $rc1; }
 }
-grep -E '^test/' "$TOP/series" > "$out/base.series"
-HMMWALK_TREE=bench-base "$TOP/ci/tree.sh" "$out/base.series" > "$out/base-tree.log" 2>&1 ||
-	die "the base tree could not be made: see $out/base-tree.log"
+bench_base_tree "$out"
 both ""
 rc=0
 python3 "$TOP/ci/perf_compare.py" "$out/base.tsv" "$out/series.tsv" --limit "$limit" \
