@@ -13,7 +13,7 @@ export BASE ?= 7.2.8
 # The KUnit tiers: kunit/tiers.tsv
 KUNIT_TIERS := $(shell ci/tiers.sh)
 
-.PHONY: all run check deps deps-all base tree $(KUNIT_TIERS) summary push pop \
+.PHONY: all run check deps deps-all base tree $(KUNIT_TIERS) swap summary push pop \
 	stack-check kunit-patch kunit-sync \
 	checkpatch matrix hmm-tests gate series-mbox selftest expected bench bench-doc perf coverage \
 	mutants clean
@@ -42,6 +42,10 @@ tree: base
 
 $(KUNIT_TIERS): tree
 	@ci/kunit.sh $@
+
+# The hmm_swap suite on the x86_64 kernel booted with zram swap and ksmd
+swap: tree
+	@ci/swap.sh
 
 summary:
 	@ci/summary.sh $(KUNIT_TIERS)

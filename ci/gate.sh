@@ -9,7 +9,7 @@
 #   quilt directory, or a quilt series file (our own stack: ci/gate.sh series).
 #   HMMWALK_GATE_STEPS: the steps to run (default: all of them, in order):
 #     apply bisect checkpatch matrix kunit-x86_64-debug hmm-tests kunit-uml
-#     kunit-uml-nomigrate kunit-x86_64 kunit-i386 perf
+#     kunit-uml-nomigrate kunit-x86_64 kunit-i386 kunit-swap perf
 #   import and apply always run; tree runs when a later step needs it.
 #   HMMWALK_GATE_STEP_TIMEOUT=S: seconds one step may take (default 7200)
 #   HMMWALK_GATE_STEPDIR=DIR: the step scripts (default ci/gate/steps; the

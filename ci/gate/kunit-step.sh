@@ -8,15 +8,19 @@
 #          (the harness, not the series), or ci/kunit.sh judged nothing.
 #
 # usage: ci/gate/kunit-step.sh TIER   (run by ci/gate.sh, the contract: ci/gate/step.bash)
+#   TIER: a tier of kunit/tiers.tsv, or swap (ci/swap.sh)
 . "$(dirname "$0")/step.bash"
 
-[ $# = 1 ] || die "usage: ci/gate/kunit-step.sh TIER: one of $("$TOP/ci/tiers.sh" | paste -sd" ")"
+[ $# = 1 ] || die "usage: ci/gate/kunit-step.sh TIER: one of $("$TOP/ci/tiers.sh" | paste -sd" ") swap"
 tier=$1
+# swap: the x86_64 kernel booted with swap and ksmd (ci/swap.sh)
+run=(ci/kunit.sh "$tier")
+[ "$tier" != swap ] || run=(ci/swap.sh)
 res=$GATE_DIR/out
 log=$GATE_DIR/kunit.txt
-repro="ci/tree.sh $GATE_SERIES $GATE_PDIR 2 && ci/kunit.sh $tier"
+repro="ci/tree.sh $GATE_SERIES $GATE_PDIR 2 && ${run[*]}"
 rc=0
-HMMWALK_ISOLATE=1 "$TOP/ci/kunit.sh" "$tier" "$res" > "$log" 2>&1 || rc=$?
+HMMWALK_ISOLATE=1 "$TOP/${run[0]}" "${run[@]:1}" "$res" > "$log" 2>&1 || rc=$?
 
 if tool=$(missing_tool "$log" "$res/build.log"); then
 	result ERROR "a tool is missing: $tool" "$log" "$repro"

@@ -47,6 +47,7 @@ BUILDS = {
     'matrix': ('x86_64', 'kconfigs/matrix/*.config'),
     'hmm-tests': TIERS['x86_64-debug'],
     'perf': TIERS['x86_64'],
+    'kunit-swap': TIERS['x86_64'],
 }
 BUILDS.update({'kunit-' + t: v for t, v in TIERS.items()})
 

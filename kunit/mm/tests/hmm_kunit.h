@@ -49,6 +49,7 @@ enum hmmk_pte {
 	HMMK_PTE_MIGRATION,
 	HMMK_PTE_DEVICE,
 	HMMK_PTE_NUMA,		/* present, PROT_NONE for NUMA hinting */
+	HMMK_PTE_SWAP,		/* a swap entry: the page is on swap */
 	HMMK_PTE_OTHER,
 };
 

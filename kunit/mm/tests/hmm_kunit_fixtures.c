@@ -347,6 +347,8 @@ static struct hmmk_lookup hmmk_lookup_locked(struct hmmk *ctx,
 		} else if (softleaf_is_device_private(entry)) {
 			l.pte = HMMK_PTE_DEVICE;
 			l.page = softleaf_to_page(entry);
+		} else if (softleaf_is_swap(entry)) {
+			l.pte = HMMK_PTE_SWAP;
 		} else {
 			l.pte = HMMK_PTE_OTHER;
 		}

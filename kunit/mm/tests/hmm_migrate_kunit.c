@@ -8,11 +8,13 @@
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/falloc.h>
+#include <linux/delay.h>
 #include <linux/huge_mm.h>
 #include <linux/ktime.h>
 #include <linux/mman.h>
 #include <linux/rmap.h>
 #include <linux/shmem_fs.h>
+#include <linux/swap.h>
 
 #include "hmm_kunit.h"
 
@@ -2478,4 +2480,162 @@ static struct kunit_suite hmm_migrate_test_suite = {
 	.test_cases = hmm_migrate_test_cases,
 };
 
-kunit_test_suite(hmm_migrate_test_suite);
+/*
+ * Swap and KSM: states that need swap space and ksmd running, which the
+ * guest's init sets up (zram swap, /sys/kernel/mm/ksm/run) before it runs
+ * this suite again through debugfs. At boot there is no swap: it skips.
+ */
+static void hmmk_need_swap(struct kunit *test)
+{
+	if (total_swap_pages <= 0)
+		kunit_skip(test, "needs swap: runs in the swap tier (ci/swap.sh)");
+}
+
+/*
+ * KUnit keeps each case's status from the last run and runs no case whose
+ * status says skipped (it takes it for filtered out). The boot run skipped
+ * every case here: once there is swap, clear that so they run again.
+ */
+static int hmm_swap_suite_init(struct kunit_suite *suite)
+{
+	struct kunit_case *c;
+
+	if (total_swap_pages > 0)
+		kunit_suite_for_each_test_case(suite, c)
+			c->status = KUNIT_SUCCESS;
+	return 0;
+}
+
+/*
+ * Written pages swapped out (MADV_PAGEOUT): with a fault request both
+ * entry points swap every page in and prepare it; the plain call collects
+ * none, as in 7.2.8, and leaves them on swap.
+ */
+static void hmm_swap_entries(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long addr, i;
+	struct hmmk_prep p;
+
+	hmmk_need_swap(test);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
+					 MADV_PAGEOUT), 0);
+	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, NPAGES,
+						 HMMK_PTE_SWAP), NPAGES,
+			    "MADV_PAGEOUT did not swap every page out");
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	if (*via == VIA_PLAIN) {
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+		KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+						     HMMK_PTE_SWAP), NPAGES);
+	} else {
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+		for (i = 0; i < NPAGES; i++)
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      migrate_pfn_to_page(p.migrate.src[i]) &&
+					      (p.migrate.src[i] & MIGRATE_PFN_MIGRATE),
+					      "page %lu not prepared", i);
+		KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+						     HMMK_PTE_MIGRATION), NPAGES);
+	}
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+#define HMMK_KSM_WORD	0x4b534d4b534d4b53ULL	/* every page alike */
+
+/*
+ * Pages with the same content, merged by ksmd into one KSM folio mapped
+ * NPAGES times in the range: each entry point prepares the mappings plain
+ * migrate_vma_setup() collects (it locks the folio at the first and cannot
+ * at the others), returns without waiting for its own lock, and the data
+ * stays.
+ */
+static void hmm_swap_ksm(struct kunit *test)
+{
+	static const enum hmmk_via vias[] = { VIA_PLAIN, VIA_HMM, VIA_VMA };
+	static const char * const names[] = {
+		[VIA_HMM] = "hmm_range_fault", [VIA_VMA] = "migrate_vma_setup",
+		[VIA_PLAIN] = "plain migrate_vma_setup",
+	};
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long addr, i, v, merged = 0;
+	bool plain[NPAGES], collected;
+	struct hmmk_prep p;
+	struct page *page;
+	int tries, ret;
+
+	if (!IS_ENABLED(CONFIG_KSM))
+		kunit_skip(test, "needs CONFIG_KSM");
+	hmmk_need_swap(test);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_ASSERT_EQ(test, put_user(HMMK_KSM_WORD,
+					       (u64 __user *)(addr + i * PAGE_SIZE)),
+				0);
+	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
+					 MADV_MERGEABLE), 0);
+	/* ksmd scans every 20 ms: give it ten seconds */
+	for (tries = 0; tries < 100 && merged < NPAGES; tries++) {
+		msleep(100);
+		for (merged = 0, i = 0; i < NPAGES; i++) {
+			page = hmmk_page(ctx, addr + i * PAGE_SIZE);
+			merged += page && folio_test_ksm(page_folio(page));
+		}
+	}
+	KUNIT_ASSERT_EQ_MSG(test, merged, NPAGES,
+			    "ksmd merged %lu of %d pages: is /sys/kernel/mm/ksm/run 1?",
+			    merged, NPAGES);
+
+	for (v = 0; v < ARRAY_SIZE(vias); v++) {
+		ret = hmmk_prepare(ctx, &p, vias[v], addr, NPAGES,
+				   HMM_PFN_REQ_FAULT, MIGRATE_VMA_SELECT_SYSTEM);
+		KUNIT_EXPECT_EQ_MSG(test, ret, 0, "%s", names[vias[v]]);
+		if (ret)
+			continue;
+		for (i = 0; i < NPAGES; i++) {
+			collected = p.migrate.src[i] & MIGRATE_PFN_MIGRATE;
+			if (vias[v] == VIA_PLAIN)
+				plain[i] = collected;
+			else
+				KUNIT_EXPECT_EQ_MSG(test, collected, plain[i],
+						    "%s: page %lu prepared %d, plain migrate_vma_setup() %d",
+						    names[vias[v]], i, collected,
+						    plain[i]);
+		}
+		kunit_info(test, "%s: %lu of %d mappings of the KSM folio prepared",
+			   names[vias[v]], p.migrate.cpages, NPAGES);
+		hmmk_prep_restore(ctx, &p);
+		for (i = 0; i < NPAGES; i++)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    hmmk_peek(ctx, addr + i * PAGE_SIZE),
+					    HMMK_KSM_WORD, "%s: page %lu data",
+					    names[vias[v]], i);
+	}
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+static struct kunit_case hmm_swap_test_cases[] = {
+	HMMK_CASE_PARAMS(hmm_swap_entries, hmmk_vias_plain),
+	KUNIT_CASE(hmm_swap_ksm),
+	{}
+};
+
+static struct kunit_suite hmm_swap_test_suite = {
+	.name = "hmm_swap",
+	.suite_init = hmm_swap_suite_init,
+	.test_cases = hmm_swap_test_cases,
+};
+
+kunit_test_suites(&hmm_migrate_test_suite, &hmm_swap_test_suite);
