@@ -19,6 +19,7 @@ import argparse
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 
@@ -110,6 +111,9 @@ def main():
     ap.add_argument('--list', action='store_true')
     a = ap.parse_args()
     tiers = os.environ.get('TIERS', 'uml').split()
+    # Killed (a CI timeout, kill): still restore the tree in the finally
+    # below, or the next run of any tier would test the mutant
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     subprocess.run([os.path.join(TOP, 'ci', 'tree.sh')], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
