@@ -41,13 +41,20 @@ if ! "$TOP/ci/kbuild.sh" "$tier" > "$out/build.log" 2>&1; then
 fi
 cd "$tree"
 export PATH=$TOP/ci/qemu:$PATH
-[ "$("$TOP/ci/tiers.sh" "$tier" arch)" = um ] || export HMMWALK_ACCEL=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage")
+boot=()
+if [ "$("$TOP/ci/tiers.sh" "$tier" arch)" != um ]; then
+	export HMMWALK_ACCEL=$("$TOP/ci/accel.sh" "$build/arch/x86/boot/bzImage")
+	# The PS/2 keyboard and mouse register from a workqueue, and their
+	# "input: ..." lines can land inside the KTAP output, which kunit.py
+	# then cannot parse (an i386 run failed so): no PS/2 ports.
+	boot=(--kernel_args i8042.nokbd --kernel_args i8042.noaux)
+fi
 
 run() {	# json-file [case]
 	# --filter: the benchmark (a slow case) is for make bench only
 	local t=$timeout
 	[ -z "${2:-}" ] || t=$case_timeout
-	kunit exec "${args[@]}" --timeout "$t" \
+	kunit exec "${args[@]}" "${boot[@]}" --timeout "$t" \
 		--filter 'speed>slow' --json="$1" ${2:+"$2"} \
 		>> "$out/exec.log" 2>&1 || true
 	cat "$build/test.log" >> "$out/test.log" 2>/dev/null || true
@@ -58,25 +65,7 @@ run "$out/results.json"
 if [ -n "${HMMWALK_ISOLATE:-}" ]; then
 	kunit exec "${args[@]}" --filter 'speed>slow' --list_tests 2>/dev/null |
 		grep -E '^[a-z0-9_]+\.[a-z0-9_]+$' > "$out/cases" || true
-	python3 - "$out/results.json" "$out/cases" > "$out/rerun" <<'PY'
-import json, sys
-def leaves(g, p=''):
-    for t in g.get('test_cases', []): yield p + t['name'], t['status']
-    for s in g.get('sub_groups', []): yield from leaves(s, p + s['name'] + '.')
-done = {}
-try:
-    for cid, st in leaves(json.load(open(sys.argv[1]))):
-        case = '.'.join(cid.split('.')[:2])
-        if st in ('PASS', 'FAIL', 'SKIP'):
-            done.setdefault(case, True)
-        else:
-            done[case] = False
-except Exception:
-    pass
-for case in open(sys.argv[2]).read().split():
-    if not done.get(case, False):
-        print(case)
-PY
+	python3 "$TOP/ci/kunit_results.py" --not-run "$out/cases" "$out/results.json" > "$out/rerun"
 	n=0
 	while read -r case; do
 		n=$((n + 1))

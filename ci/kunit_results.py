@@ -3,6 +3,10 @@
 list of cases a tier expects.
 
 usage: ci/kunit_results.py EXPECTED LOG JSON [JSON...] [--write-expected]
+       ci/kunit_results.py --not-run CASES JSON
+
+--not-run prints the suite.case lines of CASES that JSON has no finished
+(PASS, FAIL, SKIP) result for: what a crash or hang kept from running.
 
 EXPECTED lists one case per line: "PASS<TAB>suite.case[.param]" for cases
 that must run and pass in this tier, "SKIP<TAB>..." for cases that must skip
@@ -32,8 +36,10 @@ def cases(group, prefix=''):
     """Yield (id, status) for every leaf of a kunit.py JSON group."""
     for tc in group.get('test_cases', []):
         yield prefix + tc['name'], tc['status']
+    # kunit.py nests the run in a nameless group when a kernel line lands
+    # inside the KTAP header: the cases are the same
     for sg in group.get('sub_groups', []):
-        yield from cases(sg, prefix + sg['name'] + '.')
+        yield from cases(sg, prefix + sg['name'] + '.' if sg['name'] else prefix)
 
 
 def splats(log_path):
@@ -68,7 +74,27 @@ def splats(log_path):
     return found
 
 
+def not_run(cases_path, json_path):
+    """The cases of CASES without a finished result in JSON."""
+    done = {}
+    try:
+        with open(json_path) as f:
+            for cid, status in cases(json.load(f)):
+                case = '.'.join(cid.split('.')[:2])
+                finished = status in ('PASS', 'FAIL', 'SKIP')
+                done[case] = done.get(case, True) and finished
+    except (OSError, ValueError):
+        pass
+    with open(cases_path) as f:
+        for case in f.read().split():
+            if not done.get(case, False):
+                print(case)
+    return 0
+
+
 def main():
+    if sys.argv[1:2] == ['--not-run']:
+        return not_run(sys.argv[2], sys.argv[3])
     args = [a for a in sys.argv[1:] if not a.startswith('--')]
     write = '--write-expected' in sys.argv
     expected_path, log_path, jsons = args[0], args[1], args[2:]
