@@ -43,7 +43,8 @@ tree: base
 $(KUNIT_TIERS): tree
 	@ci/kunit.sh $@
 
-# The hmm_swap suite on the x86_64 kernel booted with zram swap and ksmd
+# The hmm_swap suites on the x86_64 kernel booted with zram swap and ksmd,
+# then with swap on a loop device
 swap: tree
 	@ci/swap.sh
 

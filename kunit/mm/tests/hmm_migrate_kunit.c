@@ -31,17 +31,23 @@ static const enum hmmk_via hmmk_vias[] = { VIA_HMM, VIA_VMA };
 /* For states that need no fault: the plain call must prepare them too */
 static const enum hmmk_via hmmk_vias_plain[] = { VIA_HMM, VIA_VMA, VIA_PLAIN };
 
-static void hmmk_vias_desc(struct kunit *test, const void *param,
-			   char *desc)
+static const char *hmmk_via_name(enum hmmk_via via)
 {
 	static const char * const names[] = {
 		[VIA_HMM] = "hmm_range_fault",
 		[VIA_VMA] = "migrate_vma_setup",
 		[VIA_PLAIN] = "plain migrate_vma_setup",
 	};
+
+	return names[via];
+}
+
+static void hmmk_vias_desc(struct kunit *test, const void *param,
+			   char *desc)
+{
 	const enum hmmk_via *via = param;
 
-	strscpy(desc, names[*via], KUNIT_PARAM_DESC_SIZE);
+	strscpy(desc, hmmk_via_name(*via), KUNIT_PARAM_DESC_SIZE);
 }
 
 static int hmmk_vias_init(struct kunit *test)
@@ -1220,6 +1226,280 @@ static void hmm_migrate_device_exclusive(struct kunit *test)
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_restored(ctx, snap);
 }
+
+/*
+ * Entry kinds userfaultfd and memory failure make. The test makes them as
+ * userspace does: the userfaultfd() system call and its ioctls, with their
+ * arguments in the test's memory; memory_failure() as a machine check
+ * reports a broken page.
+ */
+#if defined(CONFIG_X86_64) && defined(CONFIG_PTE_MARKER_UFFD_WP)
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/userfaultfd_k.h>
+
+#include "../internal.h"	/* mm_find_pmd() */
+
+/* No in-kernel way to a userfaultfd context but the system call */
+long __x64_sys_userfaultfd(const struct pt_regs *regs);
+
+struct hmmk_uffd {
+	int fd;
+	struct file *file;
+	unsigned long arg;	/* a page of the test's memory: ioctl arguments */
+};
+
+static long hmmk_uffd_ioctl(struct hmmk_uffd *u, unsigned int cmd, void *arg,
+			    size_t size)
+{
+	long ret;
+
+	if (copy_to_user((void __user *)u->arg, arg, size))
+		return -EFAULT;
+	ret = u->file->f_op->unlocked_ioctl(u->file, cmd, u->arg);
+	if (copy_from_user(arg, (void __user *)u->arg, size))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * Write protect [addr, + npages) with a new userfaultfd: present pages get
+ * the uffd-wp bit, pte_none entries a uffd-wp marker (WP_UNPOPULATED).
+ */
+static void hmmk_uffd_wp(struct hmmk *ctx, struct hmmk_uffd *u,
+			 unsigned long addr, unsigned long npages)
+{
+	struct pt_regs regs = { .di = O_CLOEXEC };
+	struct uffdio_api api = {
+		.api = UFFD_API, .features = UFFD_FEATURE_WP_UNPOPULATED,
+	};
+	struct uffdio_register reg = {
+		.range = { .start = addr, .len = npages * PAGE_SIZE },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct uffdio_writeprotect wp = {
+		.range = reg.range, .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+	struct kunit *test = ctx->test;
+
+	u->arg = hmmk_map_anon(ctx, 1);
+	u->fd = __x64_sys_userfaultfd(&regs);
+	KUNIT_ASSERT_GE_MSG(test, u->fd, 0, "userfaultfd(): %pe",
+			    ERR_PTR(u->fd));
+	u->file = fget(u->fd);
+	KUNIT_ASSERT_NOT_NULL(test, u->file);
+	KUNIT_ASSERT_EQ(test, hmmk_uffd_ioctl(u, UFFDIO_API, &api,
+					      sizeof(api)), 0);
+	KUNIT_ASSERT_EQ(test, hmmk_uffd_ioctl(u, UFFDIO_REGISTER, &reg,
+					      sizeof(reg)), 0);
+	KUNIT_ASSERT_EQ(test, hmmk_uffd_ioctl(u, UFFDIO_WRITEPROTECT, &wp,
+					      sizeof(wp)), 0);
+}
+
+/* Close it; its release unregisters the range, as at the last close */
+static void hmmk_uffd_close(struct hmmk *ctx, struct hmmk_uffd *u)
+{
+	fput(u->file);
+	close_fd(u->fd);
+	flush_delayed_fput();		/* a kthread's fput is deferred */
+	hmmk_unmap(ctx, u->arg, 1);
+}
+
+/* Does the entry at @addr carry the uffd-wp bit (or is a uffd-wp marker)? */
+static bool hmmk_uffd_wp_bit(struct hmmk *ctx, unsigned long addr)
+{
+	bool wp = false;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
+	pmd_t *pmdp;
+
+	mmap_read_lock(ctx->mm);
+	pmdp = mm_find_pmd(ctx->mm, addr);
+	ptep = pmdp ? pte_offset_map_lock(ctx->mm, pmdp, addr, &ptl) : NULL;
+	if (ptep) {
+		pte = ptep_get(ptep);
+		if (pte_present(pte))
+			wp = pte_uffd_wp(pte);
+		else if (!pte_none(pte))
+			wp = pte_swp_uffd_wp_any(pte);
+		pte_unmap_unlock(ptep, ptl);
+	}
+	mmap_read_unlock(ctx->mm);
+	return wp;
+}
+
+/*
+ * Pages write protected by userfaultfd, half written (present, read-only,
+ * uffd-wp bit), half never touched (a uffd-wp marker each). Each entry point
+ * asked to fault for read reports what hmm_range_fault() reports, prepares
+ * what plain migrate_vma_setup() collects of the written half, and keeps the
+ * write protection through the migration entries and back. The markers
+ * fault in as the zero page, write protected: not a hole the device may
+ * fill behind the protection. A write fault request fails as it does for
+ * hmm_range_fault(): only the userfaultfd reader may resolve it.
+ */
+static void hmm_migrate_uffd_wp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long half = NPAGES / 2, addr, i;
+	struct hmm_range ref;
+	struct hmmk_uffd u;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	int ret;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, half);
+	snap = hmmk_snapshot(ctx, addr, half);
+	hmmk_uffd_wp(ctx, &u, addr, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		KUNIT_ASSERT_TRUE_MSG(test, hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
+				      "page %lu not write protected", i);
+		KUNIT_ASSERT_EQ_MSG(test, hmmk_pte(ctx, addr + i * PAGE_SIZE),
+				    i < half ? HMMK_PTE_PRESENT : HMMK_PTE_OTHER,
+				    "page %lu", i);
+	}
+
+	/* Plain migrate_vma_setup() collects the written half only */
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, half);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    i < half ? hmmk_src_of(snap->p[i].page, false) : 0,
+				    "plain: page %lu", i);
+	for (i = 0; i < half; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
+				      "plain: migration entry %lu lost uffd-wp", i);
+	hmmk_prep_restore(ctx, &p);
+	if (*via == VIA_PLAIN)
+		goto out;
+
+	/* A read fault request: the markers become write protected zero pages */
+	ret = hmmk_prepare(ctx, &p, *via, addr, NPAGES, HMM_PFN_REQ_FAULT,
+			   MIGRATE_VMA_SELECT_SYSTEM);
+	HMMK_ASSERT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, half);
+	for (i = 0; i < NPAGES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    i < half ? hmmk_src_of(snap->p[i].page, false) : 0,
+				    "page %lu", i);
+		KUNIT_EXPECT_TRUE_MSG(test, hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
+				      "page %lu lost uffd-wp while prepared", i);
+		if (*via == VIA_HMM)
+			KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+					    HMM_PFN_VALID |
+					    (i < half ? HMM_PFN_MIGRATE : 0),
+					    "page %lu", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr + half * PAGE_SIZE,
+					     NPAGES - half, HMMK_PTE_ZERO),
+			NPAGES - half);
+
+	/* What hmm_range_fault() alone says to a write fault request */
+	hmmk_range_init(ctx, &ref, addr, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE);
+	ret = hmmk_fault(ctx, &ref);
+	KUNIT_EXPECT_EQ(test, ret, -EFAULT);
+	if (*via == VIA_HMM) {
+		HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
+						   NPAGES, HMM_PFN_REQ_FAULT |
+						   HMM_PFN_REQ_WRITE,
+						   MIGRATE_VMA_SELECT_SYSTEM),
+				ret);
+		hmmk_expect_no_migrate_out(ctx, &p);
+	}
+out:
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
+				      "page %lu lost uffd-wp after restore", i);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_uffd_close(ctx, &u);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+#else
+static void hmm_migrate_uffd_wp(struct kunit *test)
+{
+	kunit_skip(test, "needs x86_64 and CONFIG_PTE_MARKER_UFFD_WP (userfaultfd write protection)");
+}
+#endif
+
+/*
+ * A page lost to a memory error (memory_failure(), as a machine check
+ * reports it): its PTE holds a hwpoison entry. Its data is gone, so it is
+ * never a hole the device may fill: reported neither valid nor prepared
+ * and, as plain migrate_vma_setup() does, not collected. A fault request
+ * there fails with -EFAULT as in hmm_range_fault(); migrate_vma_setup()'s
+ * MIGRATE_VMA_FAULT is best effort and prepares the other pages.
+ */
+#ifdef CONFIG_MEMORY_FAILURE
+static void hmm_migrate_hwpoison(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	const unsigned long bad = 3;
+	struct hmm_range ref;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+	int ret;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	KUNIT_ASSERT_EQ(test, memory_failure(page_to_pfn(snap->p[bad].page),
+					     MF_SW_SIMULATED), 0);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + bad * PAGE_SIZE),
+			HMMK_PTE_OTHER);
+	snap->p[bad].page = NULL;	/* not ours any more */
+
+	/* hmm_range_fault() alone: a snapshot, then a fault request */
+	hmmk_range_init(ctx, &ref, addr, NPAGES, 0);
+	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &ref), 0);
+	KUNIT_EXPECT_EQ(test, ref.hmm_pfns[bad] & HMMK_FLAGS, 0);
+	hmmk_range_init(ctx, &ref, addr, NPAGES, HMM_PFN_REQ_FAULT);
+	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &ref), -EFAULT);
+
+	ret = hmmk_prepare(ctx, &p, *via, addr, NPAGES, 0,
+			   MIGRATE_VMA_SELECT_SYSTEM);
+	HMMK_ASSERT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 1);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    i == bad ? 0 : hmmk_src_of(snap->p[i].page, true),
+				    "page %lu", i);
+	if (*via == VIA_HMM)
+		KUNIT_EXPECT_EQ(test, p.range.hmm_pfns[bad] & HMMK_FLAGS, 0);
+	hmmk_prep_restore(ctx, &p);
+
+	if (*via != VIA_PLAIN) {
+		ret = hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+				   HMM_PFN_REQ_FAULT, MIGRATE_VMA_SELECT_SYSTEM);
+		if (*via == VIA_HMM) {
+			HMMK_EXPECT_RET(test, ret, -EFAULT);
+			hmmk_expect_no_migrate_out(ctx, &p);
+		} else {
+			HMMK_EXPECT_RET(test, ret, 0);
+			KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 1);
+			KUNIT_EXPECT_EQ(test, p.migrate.src[bad], 0);
+			hmmk_prep_restore(ctx, &p);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr + bad * PAGE_SIZE),
+			HMMK_PTE_OTHER);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+#else
+static void hmm_migrate_hwpoison(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_MEMORY_FAILURE");
+}
+#endif
 
 #define MTHP_ORDER	4
 
@@ -2448,6 +2728,8 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_per_pfn_repass),
 	KUNIT_CASE(hmm_migrate_numa_hint),
 	HMMK_CASE_PARAMS(hmm_migrate_device_exclusive, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_uffd_wp, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_hwpoison, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_mthp, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_mthp, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_pud_cross, hmmk_vias_plain),
@@ -2551,6 +2833,66 @@ static void hmm_swap_entries(struct kunit *test)
 	hmmk_unmap(ctx, addr, NPAGES);
 }
 
+/*
+ * Pages swapped out and read back in: mapped again and still in the swap
+ * cache (a read fault keeps the swap slot). Each entry point prepares them
+ * as plain migrate_vma_setup() does, and after the restore they are mapped
+ * with their data, the swap cache's reference neither lost nor doubled.
+ */
+static void hmm_swap_cache(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long plain_src[NPAGES];
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_swap(test);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
+					 MADV_PAGEOUT), 0);
+	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, NPAGES,
+						 HMMK_PTE_SWAP), NPAGES,
+			    "MADV_PAGEOUT did not swap every page out");
+	hmmk_read(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_ASSERT_TRUE_MSG(test, snap->p[i].page &&
+				      folio_test_swapcache(page_folio(snap->p[i].page)),
+				      "page %lu is not a mapped swap cache page: is swap on a synchronous device (zram)? Its swap-in frees the swap cache",
+				      i);
+
+	/* The reference: what plain migrate_vma_setup() collects */
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	memcpy(plain_src, p.migrate.src, sizeof(plain_src));
+	hmmk_prep_restore(ctx, &p);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain_src[i],
+				    "page %lu", i);
+		KUNIT_EXPECT_PTR_EQ_MSG(test,
+					migrate_pfn_to_page(p.migrate.src[i]),
+					snap->p[i].page, "page %lu", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      folio_test_swapcache(page_folio(snap->p[i].page)),
+				      "page %lu left the swap cache", i);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
 #define HMMK_KSM_WORD	0x4b534d4b534d4b53ULL	/* every page alike */
 
 /*
@@ -2563,10 +2905,6 @@ static void hmm_swap_entries(struct kunit *test)
 static void hmm_swap_ksm(struct kunit *test)
 {
 	static const enum hmmk_via vias[] = { VIA_PLAIN, VIA_HMM, VIA_VMA };
-	static const char * const names[] = {
-		[VIA_HMM] = "hmm_range_fault", [VIA_VMA] = "migrate_vma_setup",
-		[VIA_PLAIN] = "plain migrate_vma_setup",
-	};
 	struct hmmk *ctx = hmmk_init(test);
 	unsigned long addr, i, v, merged = 0;
 	bool plain[NPAGES], collected;
@@ -2599,7 +2937,7 @@ static void hmm_swap_ksm(struct kunit *test)
 	for (v = 0; v < ARRAY_SIZE(vias); v++) {
 		ret = hmmk_prepare(ctx, &p, vias[v], addr, NPAGES,
 				   HMM_PFN_REQ_FAULT, MIGRATE_VMA_SELECT_SYSTEM);
-		KUNIT_EXPECT_EQ_MSG(test, ret, 0, "%s", names[vias[v]]);
+		KUNIT_EXPECT_EQ_MSG(test, ret, 0, "%s", hmmk_via_name(vias[v]));
 		if (ret)
 			continue;
 		for (i = 0; i < NPAGES; i++) {
@@ -2609,17 +2947,17 @@ static void hmm_swap_ksm(struct kunit *test)
 			else
 				KUNIT_EXPECT_EQ_MSG(test, collected, plain[i],
 						    "%s: page %lu prepared %d, plain migrate_vma_setup() %d",
-						    names[vias[v]], i, collected,
+						    hmmk_via_name(vias[v]), i, collected,
 						    plain[i]);
 		}
 		kunit_info(test, "%s: %lu of %d mappings of the KSM folio prepared",
-			   names[vias[v]], p.migrate.cpages, NPAGES);
+			   hmmk_via_name(vias[v]), p.migrate.cpages, NPAGES);
 		hmmk_prep_restore(ctx, &p);
 		for (i = 0; i < NPAGES; i++)
 			KUNIT_EXPECT_EQ_MSG(test,
 					    hmmk_peek(ctx, addr + i * PAGE_SIZE),
 					    HMMK_KSM_WORD, "%s: page %lu data",
-					    names[vias[v]], i);
+					    hmmk_via_name(vias[v]), i);
 	}
 	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);
@@ -2632,10 +2970,29 @@ static struct kunit_case hmm_swap_test_cases[] = {
 	{}
 };
 
+/* On a synchronous swap device (zram): swap-in bypasses the swap cache */
 static struct kunit_suite hmm_swap_test_suite = {
 	.name = "hmm_swap",
 	.suite_init = hmm_swap_suite_init,
 	.test_cases = hmm_swap_test_cases,
 };
 
-kunit_test_suites(&hmm_migrate_test_suite, &hmm_swap_test_suite);
+static struct kunit_case hmm_swapcache_test_cases[] = {
+	HMMK_CASE_PARAMS(hmm_swap_entries, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_swap_cache, hmmk_vias),
+	{}
+};
+
+/*
+ * On a swap device that keeps the swap cache (a disk, here a loop device):
+ * swap-in reads ahead into the swap cache, and a folio read back stays
+ * there, mapped, while its slot is kept.
+ */
+static struct kunit_suite hmm_swapcache_test_suite = {
+	.name = "hmm_swapcache",
+	.suite_init = hmm_swap_suite_init,
+	.test_cases = hmm_swapcache_test_cases,
+};
+
+kunit_test_suites(&hmm_migrate_test_suite, &hmm_swap_test_suite,
+		  &hmm_swapcache_test_suite);

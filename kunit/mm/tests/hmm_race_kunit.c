@@ -34,6 +34,7 @@ enum hmmk_racer_kind {
 	RACER_REMAP,	/* munmap four pages, map them again, write them */
 	RACER_MIGRATE,	/* another migration: entries held for a moment */
 	RACER_SPLIT,	/* as RACER_ZAP, and MADV_COLLAPSE every fourth step */
+	RACER_NUMA,	/* NUMA hinting PTEs on four pages, as task_numa_work() */
 };
 
 struct hmm_race_case {
@@ -48,6 +49,7 @@ static const struct hmm_race_case hmm_race_cases[] = {
 	{ "remap", RACER_REMAP },
 	{ "migrate", RACER_MIGRATE },
 	{ "split and collapse THP", RACER_SPLIT, true },
+	{ "NUMA hinting", RACER_NUMA },
 };
 
 static void hmm_race_cases_desc(struct kunit *test, const void *param,
@@ -156,6 +158,11 @@ static int hmmk_racer_fn(void *data)
 				r->errors++;
 			hmmk_racer_write(r, addr, 1);
 			break;
+		case RACER_NUMA:
+			/* Under the mmap read lock: really beside the walk */
+			addr = ALIGN_DOWN(addr, 4 * PAGE_SIZE);
+			hmmk_numa_hint(r->ctx, addr, 4);
+			break;
 		}
 		r->ops++;
 		cond_resched();
@@ -188,6 +195,9 @@ static void hmm_race_walk(struct kunit *test)
 	struct task_struct *task;
 	struct hmmk_racer *r;
 
+	if (c->kind == RACER_NUMA)
+		HMMK_SKIP_UNLESS(test, IS_ENABLED(CONFIG_NUMA_BALANCING),
+				 "CONFIG_NUMA_BALANCING");
 	if (c->thp) {
 		HMMK_SKIP_UNLESS(test, thp_migration_supported(),
 				 "THP migration");
