@@ -2232,6 +2232,150 @@ static void hmm_migrate_retry_unmapped(struct kunit *test)
 	hmmk_expect_restored(ctx, snap);
 }
 
+/* How the mm changes between an -EBUSY try and the retry */
+enum hmmk_change {
+	CHANGE_DONTNEED,	/* MADV_DONTNEED of the whole range */
+	CHANGE_REMAP_RDONLY,	/* munmap, mapped again read-only */
+	CHANGE_SPLIT,		/* MADV_DONTNEED of one page of the THP */
+	CHANGE_COLLAPSE,	/* MADV_COLLAPSE of a split THP */
+	CHANGE_NUMA,		/* NUMA hinting PTEs (change_prot_numa()) */
+	CHANGE_TO_DEVICE,	/* eight pages migrated to our device */
+};
+
+struct hmm_change_case {
+	const char *desc;
+	enum hmmk_change change;
+};
+
+static const struct hmm_change_case hmm_change_cases[] = {
+	{ "MADV_DONTNEED", CHANGE_DONTNEED },
+	{ "remapped read-only", CHANGE_REMAP_RDONLY },
+	{ "THP split", CHANGE_SPLIT },
+	{ "THP collapsed", CHANGE_COLLAPSE },
+	{ "NUMA hinting", CHANGE_NUMA },
+	{ "moved to the device", CHANGE_TO_DEVICE },
+};
+
+static void hmm_change_cases_desc(struct kunit *test, const void *param,
+				  char *desc)
+{
+	const struct hmm_change_case *c = param;
+
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+static int hmm_change_cases_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_change_cases,
+				    ARRAY_SIZE(hmm_change_cases),
+				    hmm_change_cases_desc);
+	return 0;
+}
+
+#define SPLIT_PAGE	5	/* the page whose MADV_DONTNEED splits the THP */
+
+/*
+ * The retry loop of hmm.rst with the mm changed between the tries: the
+ * change invalidates the range, the try returns -EBUSY, and the retries
+ * with the same structs prepare the range as it now is. Each success is
+ * checked before the setup (hmmk_try()); after the restore nothing is
+ * left behind and every page holds what the change left there.
+ */
+static void hmm_migrate_retry_changed(struct kunit *test)
+{
+	const struct hmm_change_case *c = test->param_value;
+	unsigned long select = MIGRATE_VMA_SELECT_SYSTEM;
+	const unsigned long npages = HMMK_PMD_PAGES;
+	struct hmmk *ctx = hmmk_init(test);
+	unsigned long addr, i, seq;
+	struct hmmk_prep p;
+	int ret, tries;
+	bool thp = c->change == CHANGE_SPLIT || c->change == CHANGE_COLLAPSE;
+
+	if (thp)
+		hmmk_need_thp(test);
+	if (c->change == CHANGE_NUMA)
+		HMMK_SKIP_UNLESS(test, IS_ENABLED(CONFIG_NUMA_BALANCING),
+				 "CONFIG_NUMA_BALANCING");
+	if (c->change == CHANGE_TO_DEVICE) {
+		hmmk_need_device(ctx);
+		select |= MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+	}
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, npages);
+	if (thp)
+		KUNIT_ASSERT_TRUE_MSG(test, hmmk_pmd_mapped(ctx, addr),
+				      "the range is not one THP to start with");
+	if (c->change == CHANGE_COLLAPSE) {
+		hmmk_dontneed(ctx, addr + SPLIT_PAGE * PAGE_SIZE, 1);
+		KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	}
+	hmmk_prep_init(ctx, &p, addr, npages, HMM_PFN_REQ_FAULT, select);
+
+	/* The driver's first try begins; the mm changes under it */
+	seq = mmu_interval_read_begin(&ctx->mni);
+	switch (c->change) {
+	case CHANGE_DONTNEED:
+		hmmk_dontneed(ctx, addr, npages);
+		break;
+	case CHANGE_REMAP_RDONLY:
+		hmmk_unmap(ctx, addr, npages);
+		hmmk_map_fixed(ctx, addr, npages, PROT_READ);
+		break;
+	case CHANGE_SPLIT:
+		hmmk_dontneed(ctx, addr + SPLIT_PAGE * PAGE_SIZE, 1);
+		KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+		break;
+	case CHANGE_COLLAPSE:
+		KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, PMD_SIZE,
+						 MADV_COLLAPSE), 0);
+		KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+		break;
+	case CHANGE_NUMA:
+		KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, npages), npages);
+		break;
+	case CHANGE_TO_DEVICE:
+		hmmk_to_device(ctx, ctx->dev, addr, NPAGES, false);
+		KUNIT_ASSERT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+						     HMMK_PTE_DEVICE), NPAGES);
+		break;
+	}
+	p.range.notifier_seq = seq;
+	mmap_read_lock(ctx->mm);
+	ret = hmm_range_fault(&p.range);
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, ret, -EBUSY);
+	hmmk_expect_no_migrate_out(ctx, &p);
+
+	for (tries = 0; tries < 16; tries++) {
+		ret = hmmk_try(ctx, &p, true);
+		if (ret != -EBUSY)
+			break;
+	}
+	HMMK_ASSERT_RET(test, ret, 0);
+	mmap_read_lock(ctx->mm);
+	KUNIT_EXPECT_PTR_EQ(test, p.migrate.vma, vma_lookup(ctx->mm, addr));
+	mmap_read_unlock(ctx->mm);
+	for (i = 0; i < npages; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, p.migrate.src[i] & MIGRATE_PFN_MIGRATE ||
+				      (i && (p.migrate.src[0] & MIGRATE_PFN_COMPOUND)),
+				      "page %lu not prepared", i);
+	hmmk_prep_restore(ctx, &p);
+
+	hmmk_expect_unleaked(ctx, addr, npages);
+	hmmk_expect_balanced(ctx);
+	for (i = 0; i < npages; i++) {
+		bool zeroed = c->change == CHANGE_DONTNEED ||
+			      c->change == CHANGE_REMAP_RDONLY ||
+			      (thp && i == SPLIT_PAGE);
+
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    zeroed ? 0 : hmmk_tag(ctx, addr + i * PAGE_SIZE),
+				    "page %lu", i);
+	}
+	hmmk_unmap(ctx, addr, npages);
+}
+
 /*
  * Called again after a success, before migrate_hmm_range_setup(), as a
  * driver does when mmu_interval_read_retry() says the range changed: the
@@ -2741,6 +2885,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_ebusy),
 	KUNIT_CASE(hmm_migrate_retry_unmapped),
 	KUNIT_CASE(hmm_migrate_retry_after_success),
+	HMMK_CASE_PARAMS(hmm_migrate_retry_changed, hmm_change_cases),
 	KUNIT_CASE(hmm_migrate_notifier),
 	KUNIT_CASE(hmm_migrate_plain_setup),
 	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
