@@ -186,6 +186,23 @@ static void hmm_fault_per_pfn(struct kunit *test)
 	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES, HMMK_PTE_NONE),
 			NPAGES);
+
+	/*
+	 * A mask of every bit, as a caller may pass, and every flag bit set
+	 * in the inputs (as when outputs are passed back): the walk of 7.2.8,
+	 * whatever the bits it did not know (before: -EINVAL, the bit of
+	 * HMM_PFN_REQ_MIGRATE asked for the migrate walk).
+	 */
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_range_init(ctx, &range, addr, NPAGES, 0);
+	range.pfn_flags_mask = ~0UL;
+	for (i = 0; i < NPAGES; i += 2)
+		range.hmm_pfns[i] = HMM_PFN_FLAGS;
+	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
+	/* As above: the hole is faulted in whole */
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE, "page %lu", i);
 }
 
 /* A range over two VMAs of different protections and the hole after them */

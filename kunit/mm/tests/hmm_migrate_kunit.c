@@ -10,9 +10,11 @@
 #include <linux/falloc.h>
 #include <linux/delay.h>
 #include <linux/huge_mm.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/mman.h>
 #include <linux/rmap.h>
+#include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/swap.h>
 
@@ -1086,20 +1088,40 @@ static void hmm_migrate_per_pfn_repass(struct kunit *test)
 	hmmk_expect_balanced(ctx);
 }
 
+/* NUMA hinting faults taken so far, by every CPU */
+static unsigned long hmmk_hint_faults(struct kunit *test)
+{
+	unsigned long n = 0;
+#if defined(CONFIG_NUMA_BALANCING) && defined(CONFIG_VM_EVENT_COUNTERS)
+	unsigned long *ev = kunit_kcalloc(test, NR_VM_EVENT_ITEMS, sizeof(*ev),
+					  GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ev);
+	all_vm_events(ev);
+	n = ev[NUMA_HINT_FAULTS];
+	kunit_kfree(test, ev);
+#endif
+	return n;
+}
+
 /*
- * NUMA hinting PTEs and PMDs (PROT_NONE, armed by change_prot_numa()):
- * without a fault request they are prepared as they are, as
- * migrate_vma_setup() collects them, and reported valid (not as holes) and
- * not writable; with one, the hinting fault runs first.
+ * NUMA hinting PTEs and PMDs (PROT_NONE, armed by change_prot_numa()) are
+ * prepared as they are, as migrate_vma_setup() collects them, and reported
+ * valid (not as holes) and not writable. A read fault request takes no
+ * hinting fault for a page that asks for migration: the fault could only
+ * move the page to this CPU's node before it moves to the device (before:
+ * one per page, and a THP put back and walked again). hmm_range_fault()
+ * without migration still takes them, as in 7.2.8.
  */
 static void hmm_migrate_numa_hint(struct kunit *test)
 {
 	struct hmmk *ctx = hmmk_init(test);
 	unsigned long plain_src[NPAGES];
+	unsigned long addr, i, v, hints;
 	struct migrate_vma plain;
+	struct hmm_range ref;
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
-	unsigned long addr, i;
 
 	HMMK_SKIP_UNLESS(test, IS_ENABLED(CONFIG_NUMA_BALANCING),
 			 "CONFIG_NUMA_BALANCING");
@@ -1137,16 +1159,31 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 	}
 	hmmk_prep_restore(ctx, &p);
 
+	/* hmm_range_fault() alone: one hinting fault a page */
 	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, NPAGES), NPAGES);
-	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
-					   HMM_PFN_REQ_FAULT,
-					   MIGRATE_VMA_SELECT_SYSTEM), 0);
-	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
-	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_PTR_EQ_MSG(test,
-					migrate_pfn_to_page(p.migrate.src[i]),
-					snap->p[i].page, "page %lu", i);
-	hmmk_prep_restore(ctx, &p);
+	hints = hmmk_hint_faults(test);
+	hmmk_range_init(ctx, &ref, addr, NPAGES, HMM_PFN_REQ_FAULT);
+	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &ref), 0);
+	KUNIT_EXPECT_EQ(test, hmmk_hint_faults(test) - hints, NPAGES);
+
+	/* With a read fault request, through each entry point: none */
+	for (v = 0; v < ARRAY_SIZE(hmmk_vias); v++) {
+		KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, NPAGES),
+				NPAGES);
+		hints = hmmk_hint_faults(test);
+		HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, hmmk_vias[v], addr,
+						   NPAGES, HMM_PFN_REQ_FAULT,
+						   MIGRATE_VMA_SELECT_SYSTEM), 0);
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_hint_faults(test) - hints, 0,
+				    "%s took hinting faults",
+				    hmmk_via_name(hmmk_vias[v]));
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+		for (i = 0; i < NPAGES; i++)
+			KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain_src[i],
+					    "%s: page %lu",
+					    hmmk_via_name(hmmk_vias[v]), i);
+		hmmk_prep_restore(ctx, &p);
+	}
 	hmmk_expect_restored(ctx, snap);
 	hmmk_unmap(ctx, addr, NPAGES);
 
@@ -1160,10 +1197,12 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, HMMK_PMD_PAGES),
 			HMMK_PMD_PAGES);
 	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_NUMA);
+	hints = hmmk_hint_faults(test);
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
-					   HMMK_PMD_PAGES, 0,
+					   HMMK_PMD_PAGES, HMM_PFN_REQ_FAULT,
 					   MIGRATE_VMA_SELECT_SYSTEM |
 					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, hmmk_hint_faults(test) - hints, 0);
 	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
 	KUNIT_EXPECT_TRUE(test, p.migrate.src[0] & MIGRATE_PFN_COMPOUND);
 	for (i = 0; i < HMMK_PMD_PAGES; i++)
@@ -1308,8 +1347,8 @@ static void hmmk_uffd_close(struct hmmk *ctx, struct hmmk_uffd *u)
 /* Does the entry at @addr carry the uffd-wp bit (or is a uffd-wp marker)? */
 static bool hmmk_uffd_wp_bit(struct hmmk *ctx, unsigned long addr)
 {
+	spinlock_t *ptl;	/* the PTE lock */
 	bool wp = false;
-	spinlock_t *ptl;
 	pte_t *ptep, pte;
 	pmd_t *pmdp;
 
@@ -1423,7 +1462,8 @@ out:
 #else
 static void hmm_migrate_uffd_wp(struct kunit *test)
 {
-	kunit_skip(test, "needs x86_64 and CONFIG_PTE_MARKER_UFFD_WP (userfaultfd write protection)");
+	kunit_skip(test,
+		   "needs x86_64 and CONFIG_PTE_MARKER_UFFD_WP (uffd-wp)");
 }
 #endif
 
@@ -2232,6 +2272,158 @@ static void hmm_migrate_retry_unmapped(struct kunit *test)
 	hmmk_expect_restored(ctx, snap);
 }
 
+/*
+ * Another thread that invalidates a page and, inside that invalidation,
+ * waits for it, as UFFDIO_MOVE does (move_pages_ptes() meets a migration
+ * entry between invalidate_range_start() and _end()).
+ */
+struct hmmk_invalidator {
+	struct hmmk *ctx;
+	unsigned long addr;
+	struct completion started;
+	struct completion done;
+};
+
+static int hmmk_invalidator_fn(void *data)
+{
+	struct hmmk_invalidator *inv = data;
+	struct mm_struct *mm = inv->ctx->mm;
+	struct mmu_notifier_range range;
+	struct vm_area_struct *vma;
+
+	kthread_use_mm(mm);
+	mmap_read_lock(mm);
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, mm, inv->addr,
+				inv->addr + PAGE_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
+	complete(&inv->started);
+	vma = vma_lookup(mm, inv->addr);
+	if (vma)	/* waits in migration_entry_wait() */
+		handle_mm_fault(vma, inv->addr, FAULT_FLAG_REMOTE, NULL);
+	mmu_notifier_invalidate_range_end(&range);
+	mmap_read_unlock(mm);
+	kthread_unuse_mm(mm);
+	mmput(mm);
+	complete(&inv->done);
+	return 0;
+}
+
+struct hmmk_reader {
+	struct hmmk *ctx;
+	struct completion done;
+};
+
+static int hmmk_reader_fn(void *data)
+{
+	struct hmmk_reader *rd = data;
+
+	mmu_interval_read_begin(&rd->ctx->mni);
+	complete(&rd->done);
+	return 0;
+}
+
+/*
+ * The retry after a success, the range invalidated by a thread that waits
+ * for a prepared page inside its invalidation. mmu_interval_read_begin()
+ * waits for that invalidation to end, so it must not be called while pages
+ * are prepared (before: hmm.rst said to, a deadlock). As hmm.rst now says,
+ * the driver calls hmm_range_fault() again with the same sequence: it puts
+ * the pages back, which lets the other thread go on, and returns -EBUSY;
+ * then the loop starts over.
+ */
+static void hmm_migrate_retry_invalidated(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_invalidator *inv;
+	struct task_struct *task;
+	struct hmmk_reader *rd;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr;
+	bool inv_done, rd_done;
+	int ret, tries;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	/* Freed only once both threads are done: a hang must not free them */
+	inv = kzalloc_obj(*inv, GFP_KERNEL);
+	rd = kzalloc_obj(*rd, GFP_KERNEL);
+	if (!inv || !rd) {
+		kfree(inv);
+		kfree(rd);
+		KUNIT_FAIL(test, "no memory");
+		return;
+	}
+	inv->ctx = ctx;
+	rd->ctx = ctx;
+	inv->addr = addr;
+	init_completion(&inv->started);
+	init_completion(&inv->done);
+	init_completion(&rd->done);
+	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
+		       MIGRATE_VMA_SELECT_SYSTEM);
+
+	p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+	mmap_read_lock(ctx->mm);
+	ret = hmm_range_fault(&p.range);
+	if (ret) {
+		mmap_read_unlock(ctx->mm);
+		kfree(inv);
+		kfree(rd);
+		KUNIT_FAIL(test, "the first try returned %pe", ERR_PTR(ret));
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+
+	mmget(ctx->mm);		/* the invalidator's, put when it ends */
+	task = kthread_run(hmmk_invalidator_fn, inv, "hmmk-invalidator");
+	if (IS_ERR(task)) {
+		mmput(ctx->mm);
+		complete(&inv->started);
+		complete(&inv->done);
+	}
+	wait_for_completion(&inv->started);
+	KUNIT_EXPECT_TRUE(test, mmu_interval_read_retry(&ctx->mni,
+							p.range.notifier_seq));
+	/* What mmu_interval_read_begin() would do now: wait */
+	task = kthread_run(hmmk_reader_fn, rd, "hmmk-reader");
+	if (IS_ERR(task))
+		complete(&rd->done);
+	KUNIT_EXPECT_FALSE_MSG(test, wait_for_completion_timeout(&rd->done,
+								 msecs_to_jiffies(200)),
+			       "mmu_interval_read_begin() returned during an invalidation");
+
+	/* The same call again, the same sequence: puts back, -EBUSY */
+	ret = hmm_range_fault(&p.range);
+	mmap_read_unlock(ctx->mm);
+	HMMK_EXPECT_RET(test, ret, -EBUSY);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	inv_done = wait_for_completion_timeout(&inv->done, 10 * HZ);
+	rd_done = wait_for_completion_timeout(&rd->done, 10 * HZ);
+	KUNIT_EXPECT_TRUE_MSG(test, inv_done,
+			      "the invalidating thread still waits for a page");
+	KUNIT_EXPECT_TRUE_MSG(test, rd_done,
+			      "mmu_interval_read_begin() still waits");
+	if (inv_done && rd_done) {
+		kfree(inv);
+		kfree(rd);
+	} else {
+		return;
+	}
+
+	/* Then as after any -EBUSY */
+	for (tries = 0; tries < 16; tries++) {
+		ret = hmmk_try(ctx, &p, true);
+		if (ret != -EBUSY)
+			break;
+	}
+	HMMK_ASSERT_RET(test, ret, 0);
+	hmmk_expect_prepared(ctx, &p.migrate, snap);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+}
+
 /* How the mm changes between an -EBUSY try and the retry */
 enum hmmk_change {
 	CHANGE_DONTNEED,	/* MADV_DONTNEED of the whole range */
@@ -2377,18 +2569,18 @@ static void hmm_migrate_retry_changed(struct kunit *test)
 }
 
 /*
- * Called again after a success, before migrate_hmm_range_setup(), as a
- * driver does when mmu_interval_read_retry() says the range changed: the
- * second call puts back what the first prepared and prepares it again, the
- * mmap lock held throughout as hmm.rst asks. It must not wait for the folio
- * locks the first call holds (before: a hang).
+ * Called again after a success, before migrate_hmm_range_setup(), with the
+ * same sequence (nothing changed here): the second call puts back what the
+ * first prepared and prepares it again, the mmap lock held throughout as
+ * hmm.rst asks. It must not wait for the folio locks the first call holds
+ * (before: a hang).
  */
 static void hmm_migrate_retry_after_success(struct kunit *test)
 {
 	struct hmmk *ctx = hmmk_init(test);
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
-	unsigned long addr;
+	unsigned long addr, seq;
 	int ret;
 
 	addr = hmmk_map_anon(ctx, NPAGES);
@@ -2398,7 +2590,8 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 		       MIGRATE_VMA_SELECT_SYSTEM);
 
 	/* The mmap lock is held from the first call to the setup */
-	p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+	seq = mmu_interval_read_begin(&ctx->mni);
+	p.range.notifier_seq = seq;
 	mmap_read_lock(ctx->mm);
 	ret = hmm_range_fault(&p.range);
 	if (!ret) {
@@ -2407,7 +2600,7 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 		hmmk_range_init(ctx, &p.range, addr, NPAGES,
 				HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
 		p.range.migrate = &p.migrate;
-		p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+		p.range.notifier_seq = seq;
 		ret = hmm_range_fault(&p.range);
 		if (!ret)
 			migrate_hmm_range_setup(&p.range);
@@ -2886,6 +3079,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_retry_unmapped),
 	KUNIT_CASE(hmm_migrate_retry_after_success),
 	HMMK_CASE_PARAMS(hmm_migrate_retry_changed, hmm_change_cases),
+	KUNIT_CASE(hmm_migrate_retry_invalidated),
 	KUNIT_CASE(hmm_migrate_notifier),
 	KUNIT_CASE(hmm_migrate_plain_setup),
 	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
