@@ -1184,6 +1184,18 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 					    hmmk_via_name(hmmk_vias[v]), i);
 		hmmk_prep_restore(ctx, &p);
 	}
+	/* A write request: the entry is not writable, the fault is taken */
+	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, NPAGES), NPAGES);
+	hints = hmmk_hint_faults(test);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, hmmk_hint_faults(test) - hints, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    hmmk_src_of(snap->p[i].page, true),
+				    "write: page %lu", i);
+	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_restored(ctx, snap);
 	hmmk_unmap(ctx, addr, NPAGES);
 
@@ -1210,6 +1222,22 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 				    HMM_PFN_VALID | HMM_PFN_MIGRATE |
 				    HMM_PFN_COMPOUND, "page %lu", i);
 	hmmk_prep_restore(ctx, &p);
+
+	/* A write request: the THP's hinting fault is taken, then prepared */
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, HMMK_PMD_PAGES),
+			HMMK_PMD_PAGES);
+	hints = hmmk_hint_faults(test);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
+					   HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_GT(test, hmmk_hint_faults(test) - hints, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
+	KUNIT_EXPECT_TRUE(test, p.migrate.src[0] & MIGRATE_PFN_WRITE);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 }
 
