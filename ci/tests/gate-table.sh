@@ -126,7 +126,7 @@ last-boot-in-hmm-tests   | $TOP/series      | apply bisect hmm-tests | - | PASS 
 hmm-tests-step-fails     | $TOP/series      | apply hmm-tests | HMMWALK_FAKE_HMM_TESTS=fail:1 | FAIL | FAIL ^gate\\.hmm-tests .*1 failed
 kernel-does-not-boot     | $TOP/series      | apply bisect | HMMWALK_FAKE_HMM_TESTS=noboot:1 | FAIL | FAIL bisect\\.hmm-tests_after_0001.*no result
 kunit-case-fails         | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=fail:hmm_migrate.hmm_migrate_holes | FAIL | FAIL kunit-uml\\..*hmm_migrate_holes.*fails
-kunit-json-nameless      | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=nameless | PASS | PASS ^gate\\.kunit-uml .*cases: 133 run.*133 expected
+kunit-json-nameless      | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=nameless | PASS | PASS ^gate\\.kunit-uml .*cases: [1-9][0-9]* run, [1-9][0-9]* passed, 0 failed
 kernel-panics-at-boot    | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=panic | FAIL | FAIL ^gate\\.kunit-uml .*panicked
 kunit-runs-zero-cases    | $TOP/series      | kunit-uml | HMMWALK_FAKE_KUNIT=zero | ERROR | ERROR ^gate\\.kunit-uml .*zero cases
 missing-tool-quilt       | $TOP/series      | apply | HIDE=quilt | ERROR | ERROR ^gate\\.apply .*quilt.*not found

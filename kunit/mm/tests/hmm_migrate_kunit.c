@@ -2452,6 +2452,143 @@ static void hmm_migrate_retry_invalidated(struct kunit *test)
 	hmmk_expect_restored(ctx, snap);
 }
 
+/*
+ * The same struct hmm_range and struct migrate_vma for one chunk after
+ * another, as a driver moves a large range: each chunk prepared, set up and
+ * finalized, then the next. A call after a finished migration must not take
+ * its pages for ones to put back, and a retry after a success in the next
+ * chunk must put back that chunk's pages.
+ */
+static void hmm_migrate_reuse_chunks(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, chunk, i;
+	int ret, again;
+
+	addr = hmmk_map_anon(ctx, 2 * NPAGES);
+	hmmk_write(ctx, addr, 2 * NPAGES);
+	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
+		       MIGRATE_VMA_SELECT_SYSTEM);
+	for (chunk = addr; chunk < addr + 2 * NPAGES * PAGE_SIZE;
+	     chunk += NPAGES * PAGE_SIZE) {
+		snap = hmmk_snapshot(ctx, chunk, NPAGES);
+		p.range.start = chunk;
+		p.range.end = chunk + NPAGES * PAGE_SIZE;
+		p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+		mmap_read_lock(ctx->mm);
+		/* The second time, a retry after a success */
+		for (again = 0, ret = 0; again < 2 && !ret; again++) {
+			for (i = 0; i < NPAGES; i++)
+				p.range.hmm_pfns[i] = 0;
+			ret = hmm_range_fault(&p.range);
+			if (!ret)
+				hmmk_expect_walk_prepared(ctx, &p.range,
+							  &p.migrate);
+		}
+		if (!ret)
+			migrate_hmm_range_setup(&p.range);
+		mmap_read_unlock(ctx->mm);
+		HMMK_ASSERT_RET(test, ret, 0);
+		KUNIT_EXPECT_EQ(test, p.migrate.start, chunk);
+		hmmk_expect_prepared(ctx, &p.migrate, snap);
+		hmmk_prep_restore(ctx, &p);
+		hmmk_expect_restored(ctx, snap);
+	}
+	hmmk_expect_data(ctx, addr, 2 * NPAGES);
+	hmmk_expect_unleaked(ctx, addr, 2 * NPAGES);
+	hmmk_unmap(ctx, addr, 2 * NPAGES);
+}
+
+/*
+ * Only device private pages selected (no MIGRATE_VMA_SELECT_SYSTEM) over
+ * system pages: nothing to prepare. hmm_range_fault() then reports and
+ * faults each page as it does without HMM_PFN_REQ_MIGRATE; migrate_vma_setup()
+ * with MIGRATE_VMA_FAULT faults nothing (a fault only brings system pages).
+ */
+static void hmm_migrate_select_device_only(struct kunit *test)
+{
+	static const enum hmmk_state states[NPAGES] = {
+		HMMK_ANON, HMMK_ZERO, HMMK_NONE, HMMK_FREED,
+		HMMK_ANON, HMMK_ZERO, HMMK_NONE, HMMK_ANON,
+	};
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = hmmk_init(test);
+	enum hmmk_pte before[NPAGES];
+	unsigned long ref_addr, addr, i;
+	struct hmm_range ref;
+	struct hmmk_prep p;
+
+	ref_addr = hmmk_map_anon(ctx, NPAGES);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_set_states(ctx, ref_addr, states, NPAGES);
+	hmmk_set_states(ctx, addr, states, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		before[i] = hmmk_pte(ctx, addr + i * PAGE_SIZE);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	if (*via == VIA_HMM) {
+		hmmk_range_init(ctx, &ref, ref_addr, NPAGES, HMM_PFN_REQ_FAULT);
+		HMMK_ASSERT_RET(test, hmmk_fault(ctx, &ref), 0);
+	}
+	for (i = 0; i < NPAGES; i++) {
+		unsigned long a = addr + i * PAGE_SIZE;
+
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], 0, "page %lu", i);
+		if (*via == VIA_VMA) {
+			KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, a), before[i],
+					    "page %lu faulted", i);
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    ref.hmm_pfns[i] & HMMK_FLAGS,
+				    "page %lu: not as hmm_range_fault() alone", i);
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, a),
+				    hmmk_pte(ctx, ref_addr + i * PAGE_SIZE),
+				    "page %lu", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * HMM_PFN_REQ_WRITE in a read-only anonymous VMA with holes and zero pages:
+ * -EPERM as hmm_range_fault() alone returns, nothing prepared, nothing
+ * changed. A hole needs no fault, but may not be filled writable either.
+ */
+static void hmm_migrate_write_rdonly(struct kunit *test)
+{
+	struct hmmk *ctx = hmmk_init(test);
+	struct hmm_range ref;
+	struct hmmk_prep p;
+	unsigned long addr;
+	int ret;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_map_fixed(ctx, addr, NPAGES, PROT_READ);
+	hmmk_read(ctx, addr, NPAGES / 2);
+
+	hmmk_range_init(ctx, &ref, addr, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE);
+	ret = hmmk_fault(ctx, &ref);
+	KUNIT_EXPECT_EQ(test, ret, -EPERM);
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+					   MIGRATE_VMA_SELECT_SYSTEM), ret);
+	hmmk_expect_no_migrate_out(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES / 2,
+					     HMMK_PTE_ZERO), NPAGES / 2);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr + NPAGES / 2 * PAGE_SIZE,
+					     NPAGES / 2, HMMK_PTE_NONE),
+			NPAGES / 2);
+	hmmk_expect_balanced(ctx);
+}
+
 /* How the mm changes between an -EBUSY try and the retry */
 enum hmmk_change {
 	CHANGE_DONTNEED,	/* MADV_DONTNEED of the whole range */
@@ -3108,6 +3245,9 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_retry_after_success),
 	HMMK_CASE_PARAMS(hmm_migrate_retry_changed, hmm_change_cases),
 	KUNIT_CASE(hmm_migrate_retry_invalidated),
+	KUNIT_CASE(hmm_migrate_reuse_chunks),
+	HMMK_CASE_PARAMS(hmm_migrate_select_device_only, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_write_rdonly),
 	KUNIT_CASE(hmm_migrate_notifier),
 	KUNIT_CASE(hmm_migrate_plain_setup),
 	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
