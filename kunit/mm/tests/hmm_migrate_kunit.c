@@ -2503,9 +2503,12 @@ static void hmm_migrate_reuse_chunks(struct kunit *test)
 
 /*
  * Only device private pages selected (no MIGRATE_VMA_SELECT_SYSTEM) over
- * system pages: nothing to prepare. hmm_range_fault() then reports and
- * faults each page as it does without HMM_PFN_REQ_MIGRATE; migrate_vma_setup()
- * with MIGRATE_VMA_FAULT faults nothing (a fault only brings system pages).
+ * system pages: each entry point prepares what plain migrate_vma_setup()
+ * collects there (in 7.2.8: the pte_none holes of an anonymous VMA, not the
+ * zero page, no system page) and faults nothing for them; hmm_range_fault()
+ * reports and faults every other page as it does without
+ * HMM_PFN_REQ_MIGRATE, and migrate_vma_setup() with MIGRATE_VMA_FAULT
+ * faults nothing (a fault only brings system pages).
  */
 static void hmm_migrate_select_device_only(struct kunit *test)
 {
@@ -2513,8 +2516,10 @@ static void hmm_migrate_select_device_only(struct kunit *test)
 		HMMK_ANON, HMMK_ZERO, HMMK_NONE, HMMK_FREED,
 		HMMK_ANON, HMMK_ZERO, HMMK_NONE, HMMK_ANON,
 	};
+	const unsigned long select = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
 	const enum hmmk_via *via = test->param_value;
 	struct hmmk *ctx = hmmk_init(test);
+	unsigned long plain_src[NPAGES], plain_cpages;
 	enum hmmk_pte before[NPAGES];
 	unsigned long ref_addr, addr, i;
 	struct hmm_range ref;
@@ -2527,21 +2532,34 @@ static void hmm_migrate_select_device_only(struct kunit *test)
 	for (i = 0; i < NPAGES; i++)
 		before[i] = hmmk_pte(ctx, addr + i * PAGE_SIZE);
 
+	/* The references: plain migrate_vma_setup(), hmm_range_fault() alone */
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, NPAGES, 0,
+					   select), 0);
+	memcpy(plain_src, p.migrate.src, sizeof(plain_src));
+	plain_cpages = p.migrate.cpages;
+	hmmk_prep_restore(ctx, &p);
+	hmmk_range_init(ctx, &ref, ref_addr, NPAGES, HMM_PFN_REQ_FAULT);
+	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &ref), 0);
+
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
-					   HMM_PFN_REQ_FAULT,
-					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
-	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
-	if (*via == VIA_HMM) {
-		hmmk_range_init(ctx, &ref, ref_addr, NPAGES, HMM_PFN_REQ_FAULT);
-		HMMK_ASSERT_RET(test, hmmk_fault(ctx, &ref), 0);
-	}
+					   HMM_PFN_REQ_FAULT, select), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, plain_cpages);
 	for (i = 0; i < NPAGES; i++) {
 		unsigned long a = addr + i * PAGE_SIZE;
+		bool hole = plain_src[i] & MIGRATE_PFN_MIGRATE;
 
-		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], 0, "page %lu", i);
-		if (*via == VIA_VMA) {
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain_src[i],
+				    "page %lu: not as plain migrate_vma_setup()", i);
+		KUNIT_EXPECT_FALSE_MSG(test, migrate_pfn_to_page(p.migrate.src[i]),
+				       "page %lu: a system page prepared", i);
+		if (*via == VIA_VMA || hole) {
 			KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, a), before[i],
 					    "page %lu faulted", i);
+			if (*via == VIA_HMM)
+				KUNIT_EXPECT_EQ_MSG(test,
+						    p.range.hmm_pfns[i] & HMMK_FLAGS,
+						    HMM_PFN_MIGRATE,
+						    "hole %lu", i);
 			continue;
 		}
 		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
