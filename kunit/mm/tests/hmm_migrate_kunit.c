@@ -928,6 +928,7 @@ struct hmm_bad_case {
 	bool pfns_are_src;	/* range->hmm_pfns == migrate->src */
 	bool pfnmap;		/* a VM_PFNMAP VMA */
 	bool system_fault_page;	/* migrate->fault_page not device private */
+	bool unlocked_fault_page; /* a device private fault_page, not locked */
 };
 
 static const struct hmm_bad_case hmm_bad_cases[] = {
@@ -944,6 +945,7 @@ static const struct hmm_bad_case hmm_bad_cases[] = {
 	{ "VM_PFNMAP VMA", 0, NPAGES, .pfnmap = true },
 	{ "fault_page is a system page", 0, NPAGES,
 	  .system_fault_page = true },
+	{ "fault_page is not locked", 0, NPAGES, .unlocked_fault_page = true },
 };
 
 static void hmm_bad_cases_desc(struct kunit *test, const void *param,
@@ -2117,6 +2119,11 @@ static void hmm_migrate_bad_args(struct kunit *test)
 	if (c->two_vmas)
 		hmmk_map_fixed(ctx, addr + PAGE_SIZE * NPAGES / 2, NPAGES / 2,
 			       PROT_READ | PROT_WRITE | PROT_EXEC);
+	if (c->unlocked_fault_page) {
+		hmmk_need_device(ctx);
+		hmmk_to_device(ctx, ctx->dev, addr, 1, false);
+		KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_DEVICE);
+	}
 	snap = hmmk_snapshot(ctx, addr, NPAGES);
 
 	start = addr + c->start * PAGE_SIZE + c->offset;
@@ -2139,6 +2146,9 @@ static void hmm_migrate_bad_args(struct kunit *test)
 		p.migrate.fault_page = hmmk_page(ctx, addr);
 		lock_page(p.migrate.fault_page);
 	}
+	/* A fault path's migrate_to_ram() holds its page locked: this one not */
+	if (c->unlocked_fault_page)
+		p.migrate.fault_page = hmmk_page(ctx, addr);
 
 	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &p.range), -EINVAL);
 	if (c->system_fault_page)
