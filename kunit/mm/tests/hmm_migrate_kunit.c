@@ -2263,6 +2263,17 @@ static int hmmk_try(struct hmmk *ctx, struct hmmk_prep *p, bool setup)
 	return ret;
 }
 
+/* The tries of hmm.rst's loop after an -EBUSY, the same structs each time */
+static int hmmk_retry(struct hmmk *ctx, struct hmmk_prep *p)
+{
+	int ret, tries = 16;
+
+	do {
+		ret = hmmk_try(ctx, p, true);
+	} while (ret == -EBUSY && --tries);
+	return ret;
+}
+
 /*
  * The retry loop with the range gone between the tries: -EBUSY, the range
  * is unmapped, and the retry with the same struct migrate_vma fails with
@@ -2379,7 +2390,7 @@ static void hmm_migrate_retry_invalidated(struct kunit *test)
 	struct hmmk_prep p;
 	unsigned long addr;
 	bool inv_done, rd_done;
-	int ret, tries;
+	int ret;
 
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_write(ctx, addr, NPAGES);
@@ -2451,11 +2462,7 @@ static void hmm_migrate_retry_invalidated(struct kunit *test)
 	}
 
 	/* Then as after any -EBUSY */
-	for (tries = 0; tries < 16; tries++) {
-		ret = hmmk_try(ctx, &p, true);
-		if (ret != -EBUSY)
-			break;
-	}
+	ret = hmmk_retry(ctx, &p);
 	HMMK_ASSERT_RET(test, ret, 0);
 	hmmk_expect_prepared(ctx, &p.migrate, snap);
 	hmmk_prep_restore(ctx, &p);
@@ -2674,7 +2681,7 @@ static void hmm_migrate_retry_changed(struct kunit *test)
 	struct hmmk *ctx = hmmk_init(test);
 	unsigned long addr, i, seq;
 	struct hmmk_prep p;
-	int ret, tries;
+	int ret;
 	bool thp = c->change == CHANGE_SPLIT || c->change == CHANGE_COLLAPSE;
 
 	if (thp)
@@ -2732,11 +2739,7 @@ static void hmm_migrate_retry_changed(struct kunit *test)
 	HMMK_ASSERT_RET(test, ret, -EBUSY);
 	hmmk_expect_no_migrate_out(ctx, &p);
 
-	for (tries = 0; tries < 16; tries++) {
-		ret = hmmk_try(ctx, &p, true);
-		if (ret != -EBUSY)
-			break;
-	}
+	ret = hmmk_retry(ctx, &p);
 	HMMK_ASSERT_RET(test, ret, 0);
 	mmap_read_lock(ctx->mm);
 	KUNIT_EXPECT_PTR_EQ(test, p.migrate.vma, vma_lookup(ctx->mm, addr));
