@@ -22,95 +22,95 @@ all: run
 
 # The main job
 run: deps tree uml
-	@ci/summary.sh uml
+	@ci/verdict/summary.sh uml
 
 # The tests; ends with "N passed, N failed"
 check: deps-all
-	@ci/check.sh
+	@ci/verdict/check.sh
 
 deps:
-	@ci/deps.sh
+	@ci/fetch/deps.sh
 deps-all:
-	@ci/deps.sh all
+	@ci/fetch/deps.sh all
 
 base:
-	@ci/base.sh $(BASE)
+	@ci/fetch/base.sh $(BASE)
 
 # The working tree: the base with the stack applied (zero fuzz)
 tree: base
-	@ci/tree.sh >/dev/null
+	@ci/apply/tree.sh >/dev/null
 
 $(KUNIT_TIERS): tree
-	@ci/kunit.sh $@
+	@ci/test/kunit.sh $@
 
 # The hmm_swap suites on the x86_64 kernel booted with zram swap and ksmd,
 # then with swap on a loop device
 swap: tree
-	@ci/swap.sh
+	@ci/test/swap.sh
 
 summary:
-	@ci/summary.sh $(KUNIT_TIERS)
+	@ci/verdict/summary.sh $(KUNIT_TIERS)
 
 # Push the stack onto your own tree, and take it off again
 push:
-	@ci/push.sh push "$(KSRC)" $(FUZZ)
+	@ci/apply/push.sh push "$(KSRC)" $(FUZZ)
 pop:
-	@ci/push.sh pop "$(KSRC)"
+	@ci/apply/push.sh pop "$(KSRC)"
 
 # The stack applies to the pinned base with no fuzz and no offset
 stack-check:
-	@ci/stack-check.sh
+	@ci/apply/zero-fuzz.sh
 
 # kunit/ is the source of the KUnit patch: regenerate it, or check it is
 # in sync
 kunit-patch:
-	@ci/kunit-patch.sh "$$(ls patches/test/*-mm-tests-*.patch)"
+	@ci/apply/kunit-patch.sh "$$(ls patches/test/*-mm-tests-*.patch)"
 kunit-sync:
-	@ci/kunit-sync.sh
+	@ci/apply/kunit-sync.sh
 
 checkpatch:
-	@ci/checkpatch.sh
+	@ci/build/checkpatch.sh
 
 # Build matrix on the tip of the stack (per patch: BISECT=1)
 matrix: deps-all tree
-	@ci/matrix.sh
+	@ci/build/matrix.sh
 
 # Upstream's lib/test_hmm.c + selftests/mm/hmm-tests, under QEMU
 hmm-tests: deps-all tree
-	@ci/hmm-tests.sh
+	@ci/test/hmm-tests.sh
 
 # The CI gate for a posted series: make gate SERIES=path [BASE=...]
 gate: deps-all
-	@ci/gate.sh "$(SERIES)"
+	@ci/gate/gate.sh "$(SERIES)"
 
 # The upstream patches as one mbox, as posted: patches/cover-letter as 0/N
 # (make gate SERIES=$(HMMWALK_CACHE)/series-v3.mbox judges it)
 series-mbox:
-	@ci/series_mbox.py . $(HMMWALK_CACHE)/series-v3.mbox
+	@ci/apply/series_mbox.py . $(HMMWALK_CACHE)/series-v3.mbox
 
 # Time and count every strategy on our stack and the existing calls on
 # 7.2.8 (two boots): table and plot under $(HMMWALK_CACHE)/results/bench
 bench: deps-all
-	@ci/bench.sh
+	@ci/bench/bench.sh
 
 # The calls drivers make today on the working tree against 7.2.8, in
 # instructions (the gate's perf step); FAIL beyond 1.02x
 perf: deps-all tree
-	@ci/perf.sh
+	@ci/bench/perf.sh
 
 # Put the last bench run into docs/ and README.md (a check keeps them in
 # sync with the stack)
 bench-doc:
-	@ci/bench-doc.sh
+	@ci/bench/doc.sh
 
 # Branch coverage of the walker by the suite (UML, gcov, lcov HTML)
 coverage: deps-all tree
-	@ci/coverage.sh
+	@ci/test/coverage.sh
 
 # Mutation self-test of the suite: MAX=N mutants (0: all), TIERS="uml x86_64"
 MAX ?= 0
 mutants: deps-all tree
-	@ci/mutants.py --max $(MAX)
+	@ci/test/mutants.py --max $(MAX)
 
 # Self-tests of the scripts (bad input gives clear errors)
 selftest:
@@ -119,7 +119,7 @@ selftest:
 # After reviewing a run: record the cases each tier expects
 expected:
 	@for t in $(KUNIT_TIERS); do \
-		python3 ci/kunit_results.py kunit/expected/$$t.expected - \
+		python3 ci/test/kunit_results.py kunit/expected/$$t.expected - \
 			$(HMMWALK_CACHE)/results/$$t/results.json --write-expected; \
 	done
 

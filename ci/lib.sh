@@ -73,7 +73,7 @@ patch_problem() {
 # rejects LOG PATCH: what a failed 'quilt push' of PATCH rejected, from its
 # log: each failed hunk by its file and @@ header, or patch's complaint.
 rejects() {
-	awk -v pf="$2" -v hunk="$TOP/ci/hunk.awk" '
+	awk -v pf="$2" -v hunk="$TOP/ci/apply/hunk.awk" '
 		/^patching file / { file = $3 }
 		/^Hunk #[0-9]+ FAILED/ {
 			n = substr($2, 2)
@@ -93,6 +93,6 @@ rejects() {
 # compare the stack with. Its log: OUT_DIR/base-tree.log.
 bench_base_tree() {
 	grep -E '^test/' "$TOP/series" > "$1/base.series"
-	HMMWALK_TREE=bench-base "$TOP/ci/tree.sh" "$1/base.series" > "$1/base-tree.log" 2>&1 ||
+	HMMWALK_TREE=bench-base "$TOP/ci/apply/tree.sh" "$1/base.series" > "$1/base-tree.log" 2>&1 ||
 		die "the base tree could not be made: see $1/base-tree.log"
 }

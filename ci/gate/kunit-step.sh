@@ -1,24 +1,24 @@
 #!/bin/bash
 # The gate's KUnit tier steps (steps/6N-kunit-TIER run this): build the
-# tier's kernel on the working tree and run the suite (ci/kunit.sh, a crash
+# tier's kernel on the working tree and run the suite (ci/test/kunit.sh, a crash
 # or hang re-run case by case), then judge it.
 #   FAIL: the kernel or our suite does not build against the series; a case
 #         fails, crashes, hangs, splats or does not run; the kernel panics.
 #   ERROR: a tool is missing, kunit.py ran no case at all without a panic
-#          (the harness, not the series), or ci/kunit.sh judged nothing.
+#          (the harness, not the series), or ci/test/kunit.sh judged nothing.
 #
-# usage: ci/gate/kunit-step.sh TIER   (run by ci/gate.sh, the contract: ci/gate/step.bash)
-#   TIER: a tier of kunit/tiers.tsv, or swap (ci/swap.sh)
+# usage: ci/gate/kunit-step.sh TIER   (run by ci/gate/gate.sh, the contract: ci/gate/step.bash)
+#   TIER: a tier of kunit/tiers.tsv, or swap (ci/test/swap.sh)
 . "$(dirname "$0")/step.bash"
 
 [ $# = 1 ] || die "usage: ci/gate/kunit-step.sh TIER: one of $("$TOP/ci/tiers.sh" | paste -sd" ") swap"
 tier=$1
-# swap: the x86_64 kernel booted with swap and ksmd (ci/swap.sh)
-run=(ci/kunit.sh "$tier")
-[ "$tier" != swap ] || run=(ci/swap.sh)
+# swap: the x86_64 kernel booted with swap and ksmd (ci/test/swap.sh)
+run=(ci/test/kunit.sh "$tier")
+[ "$tier" != swap ] || run=(ci/test/swap.sh)
 res=$GATE_DIR/out
 log=$GATE_DIR/kunit.txt
-repro="ci/tree.sh $GATE_SERIES $GATE_PDIR 2 && ${run[*]}"
+repro="ci/apply/tree.sh $GATE_SERIES $GATE_PDIR 2 && ${run[*]}"
 rc=0
 HMMWALK_ISOLATE=1 "$TOP/${run[0]}" "${run[@]:1}" "$res" > "$log" 2>&1 || rc=$?
 
@@ -41,7 +41,7 @@ fi
 summary_line=$(grep -m1 '^cases: ' "$log" || true)
 ran=$(sed -nE 's/^cases: ([0-9]+) run.*/\1/p' <<<"$summary_line")
 if [ -z "$summary_line" ]; then
-	result ERROR "ci/kunit.sh stopped before judging the run (exit $rc): $(tail -n1 "$log")" "$log" "$repro"
+	result ERROR "ci/test/kunit.sh stopped before judging the run (exit $rc): $(tail -n1 "$log")" "$log" "$repro"
 	exit 0
 fi
 if [ "$ran" = 0 ]; then
@@ -58,7 +58,7 @@ python3 "$TOP/ci/gate/kunit_records.py" "$res/results.tsv" "$TOP/kunit/cases.tsv
 status=$(worst_check)
 # kunit.sh and its judge must agree: a failed run with no failed case is not a pass
 if [ $rc != 0 ] && [ "$status" = PASS ]; then
-	result ERROR "ci/kunit.sh failed (exit $rc) but no case failed: $(tail -n1 "$log")" "$log" "$repro"
+	result ERROR "ci/test/kunit.sh failed (exit $rc) but no case failed: $(tail -n1 "$log")" "$log" "$repro"
 	exit 0
 fi
 # name what failed in the one line a maintainer reads first

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turn a tier's results.tsv (ci/kunit_results.py) into gate check records
+"""Turn a tier's results.tsv (ci/test/kunit_results.py) into gate check records
 (ci/gate/step.bash's checks.tsv): one PASS record for the tier, one FAIL
 record per case that failed, crashed, hung, splatted or is missing, named
 with what a failure of that case means (kunit/cases.tsv). No results.tsv
@@ -26,7 +26,7 @@ try:
             if note:
                 bad.append((cid, want, got, note))
 except FileNotFoundError:
-    bad.append(('(all)', 'PASS', 'ERROR', 'no results.tsv: ci/kunit.sh judged nothing'))
+    bad.append(('(all)', 'PASS', 'ERROR', 'no results.tsv: ci/test/kunit.sh judged nothing'))
 
 
 def out(status, check, reason):

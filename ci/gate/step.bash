@@ -1,6 +1,6 @@
 # The gate's step contract, sourced by every step (ci/gate/steps/NN-name).
 #
-# ci/gate.sh runs each step as its own process, in the order of NN, with
+# ci/gate/gate.sh runs each step as its own process, in the order of NN, with
 # stdout and stderr to the step's log, under a timeout, and with:
 #   GATE_OUT     the gate's output directory ($CACHE/gate/<name>)
 #   GATE_INPUT   the series as given (mbox, format-patch dir, quilt dir)
@@ -21,13 +21,13 @@
 # warning. REPRODUCE is the exact command line that redoes the step or the
 # check (the real tree, config and command).
 #
-# ci/gate.sh judges the step, not the step's word for it: a step that exits
+# ci/gate/gate.sh judges the step, not the step's word for it: a step that exits
 # non-zero, is killed by the timeout, or leaves no result is ERROR, and its
 # status is never better than its worst check.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-: "${GATE_DIR:?a gate step runs under ci/gate.sh, which sets GATE_DIR: run ci/gate.sh SERIES}"
+: "${GATE_DIR:?a gate step runs under ci/gate/gate.sh, which sets GATE_DIR: run ci/gate/gate.sh SERIES}"
 
 # The statuses, worst first (KCIDB's priority order)
 STATUSES="FAIL ERROR MISS PASS SKIP"

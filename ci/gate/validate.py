@@ -19,7 +19,7 @@ except ImportError:
             and os.path.exists('/usr/bin/python3'):
         os.execv('/usr/bin/python3', ['/usr/bin/python3'] + sys.argv)
     sys.exit('validate.py: error: the Python module jsonschema is missing: '
-             'apt-get install python3-jsonschema (or run ci/deps.sh all as root)')
+             'apt-get install python3-jsonschema (or run ci/fetch/deps.sh all as root)')
 
 
 def main():

@@ -13,7 +13,7 @@ step that was skipped counts as MISS). Warnings are PASS checks marked
 misc.warning, listed in verdict.md.
 
 usage: verdict.py OUT_DIR INPUT BASE SECONDS
-  reads OUT_DIR/steps.tsv and OUT_DIR/steps/<step>/checks.tsv (ci/gate.sh)
+  reads OUT_DIR/steps.tsv and OUT_DIR/steps/<step>/checks.tsv (ci/gate/gate.sh)
   exit 0 PASS, 1 FAIL, 2 ERROR or MISS
 """
 import datetime

@@ -6,7 +6,7 @@ fake_tree "$tmp/src"
 mkdir "$tmp/patches"
 echo nothere.patch > "$tmp/series"
 before=$(state "$tmp/src")
-run "$tmp/log" "$TOP/ci/apply.sh" "$tmp/src" "$tmp/series" "$tmp/patches" "$tmp/out"
+run "$tmp/log" "$TOP/ci/apply/report.sh" "$tmp/src" "$tmp/series" "$tmp/patches" "$tmp/out"
 [ $rc -ne 0 ] || fail "exit status 0"
 says "$tmp/log" 'nothere\.patch, which does not exist' "the cause"
 says "$tmp/log" 'fix the series or add the patch' "the fix"

@@ -5,7 +5,7 @@
 mkdir "$tmp/src"
 echo hello > "$tmp/src/README"
 before=$(state "$tmp/src")
-run "$tmp/log" "$TOP/ci/apply.sh" "$tmp/src" "$TOP/series" "$TOP/patches" "$tmp/out"
+run "$tmp/log" "$TOP/ci/apply/report.sh" "$tmp/src" "$TOP/series" "$TOP/patches" "$tmp/out"
 [ $rc -ne 0 ] || fail "exit status 0"
 says "$tmp/log" 'is not a Linux source tree' "the cause"
 says "$tmp/log" 'top directory of a kernel source tree' "the fix"

@@ -7,7 +7,7 @@ mkdir "$tmp/dl"
 echo junk > "$tmp/dl/linux_$BASE.orig.tar.xz"
 bogus=$(printf '0%.0s' $(seq 64))
 export MIRROR=http://127.0.0.1:9/debian	# in case it tries anyway
-run "$tmp/log" timeout 60 "$TOP/ci/fetch-base.sh" "$BASE" "$BASE-1" "$bogus" "$tmp/dl"
+run "$tmp/log" timeout 60 "$TOP/ci/fetch/tarball.sh" "$BASE" "$BASE-1" "$bogus" "$tmp/dl"
 [ $rc -ne 0 ] || fail "exit status 0"
 says "$tmp/log" "has sha256 [0-9a-f]{64}, expected $bogus" "the cause"
 says "$tmp/log" 'deleting it \(re-run to download again\)' "the fix"

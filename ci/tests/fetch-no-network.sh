@@ -5,7 +5,7 @@
 
 export MIRROR=http://127.0.0.1:9/debian	# nothing listens on port 9
 sum=$(base_field "$BASE" 3)
-run "$tmp/log" timeout 120 "$TOP/ci/fetch-base.sh" "$BASE" "$(base_field "$BASE" 2)" "$sum" "$tmp/dl"
+run "$tmp/log" timeout 120 "$TOP/ci/fetch/tarball.sh" "$BASE" "$(base_field "$BASE" 2)" "$sum" "$tmp/dl"
 [ $rc -ne 124 ] || fail "it hung (killed after 120s)"
 [ $rc -ne 0 ] || fail "exit status 0"
 says "$tmp/log" 'apt-get update of http://127\.0\.0\.1:9/debian unstable failed \(no network or mirror down\?\)' "the cause"

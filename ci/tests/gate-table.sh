@@ -4,9 +4,9 @@
 # (the verdict must be PASS). No kernel is built or booted: the gate runs on
 # a cache of its own whose base holds only the files the series touches,
 # with a fake kunit.py, merge_config.sh and checkpatch.pl in that base, a
-# fake make, clang-19 and sparse first on PATH and a fake ci/hmm-tests.sh
+# fake make, clang-19 and sparse first on PATH and a fake ci/test/hmm-tests.sh
 # (HMMWALK_HMM_TESTS) for the per-patch boots and the hmm-tests step
-# (ci/tests/fake/). Everything else is real: ci/gate.sh, its steps, import,
+# (ci/tests/fake/). Everything else is real: ci/gate/gate.sh, its steps, import,
 # apply, tree, kunit.sh and the judges. Every verdict.json is validated (ci/gate/validate.py).
 #
 # usage: ci/tests/gate-table.sh [ROW...]    (no ROW: every row)
@@ -70,7 +70,7 @@ cp "$TOP/series" "$in/quilt/series"
 for q in $(series_patches "$TOP/series" | grep -vE '^(test|bench)/'); do
 	cat "$TOP/patches/$q"
 done > "$in/own.mbox"
-"$TOP/ci/series_mbox.py" "$TOP" "$in/series-v3.mbox" > /dev/null
+"$TOP/ci/apply/series_mbox.py" "$TOP" "$in/series-v3.mbox" > /dev/null
 # a b4 thread: cover letter, the five patches in reply to it, two replies
 {
 	printf 'From cover Mon Sep 17 00:00:00 2001\nFrom: A Developer <dev@example.org>\n'
@@ -162,7 +162,7 @@ while IFS='|' read -r row input steps envs want expect; do
 		esac
 	done
 	start=$SECONDS
-	run "$tmp/$row.out" env "${env[@]}" "$TOP/ci/gate.sh" "$input"
+	run "$tmp/$row.out" env "${env[@]}" "$TOP/ci/gate/gate.sh" "$input"
 	why=
 	expect=$(sed 's/^ *//; s/ *$//' <<<"$expect")
 	if [ "$want" = refused ]; then

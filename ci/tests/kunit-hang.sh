@@ -4,7 +4,7 @@
 # (HMMWALK_QEMU_IDLE) and keeps one that prints.
 . "$(dirname "$0")/testlib.bash"
 
-# A fake QEMU after ci/qemu on PATH: the wrapper execs it as the real one
+# A fake QEMU after ci/test/qemu on PATH: the wrapper execs it as the real one
 mkdir "$tmp/bin"
 cat > "$tmp/bin/qemu-system-x86_64" <<'FAKE'
 #!/bin/bash
@@ -13,7 +13,7 @@ for i in 1 2 3; do echo "line $i"; sleep 0.4; done
 echo "last line"
 FAKE
 chmod +x "$tmp/bin/qemu-system-x86_64"
-export PATH=$TOP/ci/qemu:$tmp/bin:$PATH
+export PATH=$TOP/ci/test/qemu:$tmp/bin:$PATH
 
 t0=$SECONDS
 FAKE_HANG=1 HMMWALK_QEMU_IDLE=2 run "$tmp/hang" qemu-system-x86_64 -kernel x

@@ -21,7 +21,7 @@ awk -v l="$line" '$0 == l { $0 = "/* changed by the test */" } 1' \
 cp "$tmp/hmm.c" "$tmp/src/mm/hmm.c"
 
 before=$(state "$tmp/src")
-run "$tmp/out" "$TOP/ci/push.sh" push "$tmp/src"
+run "$tmp/out" "$TOP/ci/apply/push.sh" push "$tmp/src"
 [ $rc -ne 0 ] || fail "exit status 0"
 says "$tmp/out" "${p//./\\.} +FAILED: mm/hmm\.c hunk #[0-9]+ @@ -[0-9]" "the patch and the hunk"
 says "$tmp/out" "error: ${p//./\\.} does not apply.*the tree is as before" "what happened"

@@ -5,7 +5,7 @@
 mkdir "$tmp/src"
 echo hello > "$tmp/src/README"
 before=$(state "$tmp/src")
-run "$tmp/out" "$TOP/ci/push.sh" push "$tmp/src"
+run "$tmp/out" "$TOP/ci/apply/push.sh" push "$tmp/src"
 [ $rc -ne 0 ] || fail "exit status 0"
 says "$tmp/out" 'is not a Linux source tree' "the cause"
 says "$tmp/out" 'KSRC to the top directory' "the fix"

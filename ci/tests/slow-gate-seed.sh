@@ -15,7 +15,7 @@ if [ ! -f "$seed" ] && [ -z "${HMMWALK_SEED:-}" ] && [ -d "$origin" ]; then
 fi
 [ -f "$seed" ] || fail "no seed mbox at $seed (set HMMWALK_SEED=path/to/v2-1-3.mbox)"
 export HMMWALK_GATE_STEPS=${HMMWALK_GATE_STEPS:-apply bisect matrix kunit-uml perf}
-run "$tmp/gate.out" "$TOP/ci/gate.sh" "$seed"
+run "$tmp/gate.out" "$TOP/ci/gate/gate.sh" "$seed"
 verdict=$CACHE/gate/$(basename "$seed")/verdict.json
 [ -f "$verdict" ] || fail "no verdict: $(tail -n3 "$tmp/gate.out")"
 [ $rc != 0 ] || fail "the gate passed the seed"

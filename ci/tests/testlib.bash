@@ -14,7 +14,7 @@ fail() { echo "FAIL $name: $*"; exit 1; }
 # files the series touches, from the pristine base (so tests stay fast).
 fake_tree() {
 	local pristine=$CACHE/base/linux-$BASE f
-	[ -f "$pristine/Makefile" ] || fail "no pristine tree $pristine: run ci/base.sh"
+	[ -f "$pristine/Makefile" ] || fail "no pristine tree $pristine: run ci/fetch/base.sh"
 	for f in Makefile Kbuild $(series_patches "$TOP/series" |
 			while read -r p; do touched "$TOP/patches/$p"; done | sort -u); do
 		[ -f "$pristine/$f" ] || continue
@@ -46,7 +46,7 @@ says() {
 # dir for gate outputs), verdict.json in $verdict, status in $rc
 gate() {
 	export HMMWALK_GATE_STEPS=${HMMWALK_GATE_STEPS:-apply}
-	run "$tmp/gate.out" "$TOP/ci/gate.sh" "$1"
+	run "$tmp/gate.out" "$TOP/ci/gate/gate.sh" "$1"
 	verdict=${HMMWALK_CACHE:-$CACHE}/gate/$(printf %s "$(basename "$1")" | tr -c 'A-Za-z0-9._-' '_')/verdict.json
 	[ -f "$verdict" ] || fail "no verdict.json: $(tail -n3 "$tmp/gate.out" | tr '\n' ' ')"
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# A fake ci/hmm-tests.sh for the gate's self-tests (ci/tests/gate-table.sh):
+# A fake ci/test/hmm-tests.sh for the gate's self-tests (ci/tests/gate-table.sh):
 # boots nothing. HMMWALK_FAKE_HMM_TESTS=fail:N makes the Nth call report a
 # failed test, noboot:N makes it end with no result line, as a kernel that
 # does not boot would.

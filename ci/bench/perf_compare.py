@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Compare the calls drivers make today, series against base, from two
+benchmark boots (BENCH lines of mm/tests/hmm_bench_kunit.c under -icount).
+
+usage: ci/bench/perf_compare.py BASE_TSV[,TSV...] SERIES_TSV[,TSV...] [--limit 1.02]
+
+Each row: strategy state KiB median min max ... (ns per page), and last
+the fastest run's ns per call, unrounded (under -icount shift=0 one ns is
+one guest instruction). A call is compared by the fastest of its runs:
+what disturbs a run (an interrupt, a drain of the per-CPU LRU lists) only
+ever adds instructions; and per call, as per page rounds 10.4 and 10.6
+apart by 10%. Every plain_fault and
+plain_setup row of the base must be in the series' boot too.
+
+Last line: "perf: N calls compared, worst R (call state KiB), M beyond
+LIMIT". Exit 0: none beyond the limit; 1: some (the series is slower);
+2: nothing to compare, or rows missing (the run, not the series).
+"""
+import sys
+
+CALLS = ('plain_fault', 'plain_setup')
+
+
+def rows(paths):
+    """The fastest run of each call over the boots of comma-separated paths"""
+    out = {}
+    for path in paths.split(','):
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if len(w) < 6:
+                    continue
+                # per call; a boot without that column: per page
+                k, v = (w[0], w[1], int(w[2])), int(w[13] if len(w) > 13 else w[4])
+                out[k] = min(out.get(k, v), v)
+    return out
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith('--')]
+    limit = 1.02
+    if '--limit' in sys.argv:
+        limit = float(sys.argv[sys.argv.index('--limit') + 1])
+        args.remove(sys.argv[sys.argv.index('--limit') + 1])
+    if len(args) != 2:
+        print(__doc__.strip().splitlines()[2])
+        return 2
+    base, series = rows(args[0]), rows(args[1])
+    keys = sorted(k for k in base if k[0] in CALLS)
+    if not keys:
+        print(f'perf: no {" or ".join(CALLS)} row in {args[0]}: nothing to compare')
+        return 2
+    missing = [k for k in keys if k not in series]
+    print(f"{'call':12} {'state':8} {'KiB':>6} {'base':>10} {'series':>10} ratio  (instructions per call)")
+    worst, over = (0, None), []
+    for k in keys + [k for k in sorted(base) if k[0] == 'reference']:
+        if k not in series or not base[k]:
+            continue
+        r = series[k] / base[k]
+        judged = k[0] in CALLS
+        flag = ' beyond' if judged and r > limit else ''
+        print(f'{k[0]:12} {k[1]:8} {k[2]:6} {base[k]:10} {series[k]:10} '
+              f'{r:.3f}{flag}{"" if judged else " (not judged)"}')
+        if not judged:
+            continue
+        worst = max(worst, (r, k))
+        if r > limit:
+            over.append((r, k))
+    for r, k in sorted(over, reverse=True)[:5]:
+        print(f'  FAIL {k[0]} on {k[1]} at {k[2]} KiB: {r:.2f}x the base '
+              f'({series[k]} against {base[k]} instructions per call)')
+    if missing:
+        print(f'perf: {len(missing)} of {len(keys)} calls missing from the series boot, '
+              f'e.g. {" ".join(map(str, missing[0]))}: see its test log')
+        return 2
+    r, k = worst
+    print(f'perf: {len(keys)} calls compared, worst {r:.3f}x ({k[0]} on {k[1]} '
+          f'at {k[2]} KiB), {len(over)} beyond {limit}x')
+    return 1 if over else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

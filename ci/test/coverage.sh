@@ -1,0 +1,112 @@
+#!/bin/bash
+# Branch coverage of the walker by the KUnit suite, in both tiers:
+#  - UML: CONFIG_GCOV (Documentation/dev-tools/kunit/running_tips.rst); the
+#    .gcda files are written at exit, into the build directory.
+#  - x86_64: CONFIG_GCOV_KERNEL with only mm/hmm.o and mm/migrate_device.o
+#    profiled (ci/build/kunit-kernel.sh x86_64-gcov); the suite runs at boot, then the
+#    initramfs' /init prints the .gcda files from debugfs in base64 on the
+#    serial console, and they are written back next to their .gcno.
+# Then lcov per tier and merged, an HTML report of the two files, and the
+# branches of the lines the series adds (ci/test/coverage.py).
+#
+# usage: ci/test/coverage.sh [OUT_DIR]
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+out=${1:-$CACHE/results/coverage}
+need lcov lcov
+[ -f "$TREE/.hmmwalk-files" ] || die "no working tree: run ci/apply/tree.sh (make tree) first"
+rm -rf "$out"
+mkdir -p "$out"
+cd "$TREE"
+
+capture() {	# tier build-dir
+	lcov -q --capture --directory "$2" --base-directory "$TREE" \
+		--rc lcov_branch_coverage=1 -o "$out/$1-all.info" 2>> "$out/lcov.log"
+	lcov -q --extract "$out/$1-all.info" '*/mm/hmm.c' '*/mm/migrate_device.c' \
+		--rc lcov_branch_coverage=1 -o "$out/$1.info" 2>> "$out/lcov.log"
+}
+
+uml() {
+	local build=$BUILD/uml-gcov
+	# gcc >= 7's libgcov.a has its own mangle_path(), which clashes with
+	# fs/seq_file.c's when UML links libgcov in: rename the kernel's.
+	local args=(--build_dir="$build" --kunitconfig="$TOP/kconfigs/uml.kunitconfig"
+		--kconfig_add CONFIG_DEBUG_KERNEL=y --kconfig_add CONFIG_DEBUG_INFO=y
+		--kconfig_add CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT=y
+		--kconfig_add CONFIG_GCOV=y --make_options "CC=ccache gcc"
+		--make_options "KCFLAGS=-Dmangle_path=kernel_mangle_path")
+	exec 9> "$CACHE/build.lock"
+	flock 9
+	find "$build" -name '*.gcda' -delete 2>/dev/null || true
+	python3 tools/testing/kunit/kunit.py run "${args[@]}" --jobs "$(nproc)" \
+		--filter 'speed>slow' --json="$out/uml-results.json" \
+		> "$out/uml-kunit.log" 2>&1 || true
+	flock -u 9
+	grep -m1 'Testing complete' "$out/uml-kunit.log" ||
+		die "the UML gcov run failed: see $out/uml-kunit.log"
+	capture uml "$build"
+}
+
+x86_64() {
+	local build=$BUILD/x86_64-gcov
+	"$TOP/ci/build/kunit-kernel.sh" x86_64-gcov > "$out/x86_64-build.log" 2>&1 ||
+		die "the x86_64 gcov kernel does not build: see $out/x86_64-build.log"
+	cat > "$out/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t debugfs debugfs /sys/kernel/debug
+dmesg -n 1
+for f in $(find /sys/kernel/debug/gcov -name '*.gcda'); do
+	echo "GCDA-BEGIN $f"
+	base64 < "$f"
+	echo "GCDA-END"
+done
+reboot -f
+INIT
+	"$TOP/ci/test/guest.sh" "$build/arch/x86/boot/bzImage" "$out/init" \
+		"kunit.filter=speed>slow" "$out/x86_64-console.log"
+	python3 tools/testing/kunit/kunit.py parse --json="$out/x86_64-results.json" \
+		< "$out/x86_64-console.log" > "$out/x86_64-kunit.log" 2>&1 || true
+	grep -a -q GCDA-END "$out/x86_64-console.log" ||
+		die "the x86_64 gcov guest printed no counters: see $out/x86_64-console.log"
+	find "$build" -name '*.gcda' -delete
+	# Each file goes back next to its .gcno: same path below mm/
+	python3 - "$out/x86_64-console.log" "$build" <<'PY'
+import base64, os, sys
+name, data = None, []
+for line in open(sys.argv[1], errors='replace'):
+    line = line.strip()
+    if line.startswith('GCDA-BEGIN '):
+        name, data = line.split()[1], []
+    elif line == 'GCDA-END' and name:
+        rel = name[name.index('/mm/') + 1:]
+        with open(os.path.join(sys.argv[2], rel), 'wb') as f:
+            f.write(base64.b64decode(''.join(data)))
+        name = None
+    elif name:
+        data.append(line)
+PY
+	capture x86_64 "$build"
+}
+
+uml
+x86_64
+lcov -q -a "$out/uml.info" -a "$out/x86_64.info" --rc lcov_branch_coverage=1 \
+	-o "$out/walker.info" 2>> "$out/lcov.log"
+genhtml -q --branch-coverage -o "$out/html" "$out/walker.info" 2>> "$out/lcov.log"
+
+# The lines the series adds to the walker's files
+patches=$(series_patches "$TOP/series" | grep -v '^test/' | sed "s|^|$TOP/patches/|")
+for t in uml x86_64; do
+	echo "== $t tier"
+	python3 "$TOP/ci/test/coverage.py" "$out/$t.info" mm/hmm.c mm/migrate_device.c -- \
+		$patches | grep -v '^  '
+done > "$out/summary.txt"
+echo "== both tiers" >> "$out/summary.txt"
+python3 "$TOP/ci/test/coverage.py" --reasons "$TOP/kunit/coverage.tsv" "$out/walker.info" \
+	mm/hmm.c mm/migrate_device.c -- $patches >> "$out/summary.txt"
+cat "$out/summary.txt"
+echo "HTML report: $out/html/index.html"

@@ -1,0 +1,65 @@
+#!/bin/bash
+# make check: every check of the project, one line each, then
+# "N passed, N failed". A check that fails does not stop the others.
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+passed=0 failed=0
+log=$CACHE/results/check
+mkdir -p "$log"
+
+check() {	# name command...
+	local name=$1 start=$SECONDS rc
+	shift
+	"$@" > "$log/$name.log" 2>&1
+	rc=$?
+	if [ $rc = 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS %-26s %4ds  %s\n' "$name" $((SECONDS - start)) "$(tail -n1 "$log/$name.log")"
+	else
+		failed=$((failed + 1))
+		printf 'FAIL %-26s %4ds  see %s\n' "$name" $((SECONDS - start)) "$log/$name.log"
+		tail -n 15 "$log/$name.log" | sed 's/^/     | /'
+	fi
+}
+
+# The gate on our own stack, one line per step: the KUnit tiers, the build
+# matrix, hmm-tests and the rest run there, on the tree the mutants built
+gate_steps() {	# gate's steps.tsv
+	local name req status reason rlog repro secs
+	while IFS=$'\t' read -r name req status reason rlog repro secs; do
+		[ "$req" = yes ] || continue
+		if [ "$status" = PASS ]; then
+			passed=$((passed + 1))
+			printf 'PASS %-26s %4ds  %s\n' "gate/$name" "$secs" "$reason"
+		else
+			failed=$((failed + 1))
+			printf 'FAIL %-26s %4ds  %s\n' "gate/$name" "$secs" "$status: $reason"
+			echo "     | log: $rlog"
+			echo "     | reproduce: $repro"
+		fi
+	done < "$1"
+}
+gate_steps_of() {
+	if [ -f "$1" ]; then
+		gate_steps "$1"
+	else
+		failed=$((failed + 1))
+		echo "FAIL gate/steps                     0s  the gate wrote no $1"
+	fi
+}
+
+cd "$TOP"
+check stack-applies-clean ci/apply/zero-fuzz.sh
+check kunit-patch-in-sync ci/apply/kunit-sync.sh
+check checkpatch ci/build/checkpatch.sh
+check bench-doc-current ci/bench/doc.sh --check
+check selftests ci/tests/run.sh
+# UML first, then x86_64 for what UML cannot reach (THP, device memory)
+check mutants-slice env TIERS="uml x86_64" ci/test/mutants.py --max 6 --seed 1 --min-rate 100
+check gate-own-stack ci/gate/gate.sh "$TOP/series"
+gate_steps_of "$CACHE/gate/series/steps.tsv"
+check gate-finds-seed-defects ci/tests/slow-gate-seed.sh
+ci/apply/tree.sh > /dev/null 2>&1	# leave the working tree on our stack
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
