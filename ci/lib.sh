@@ -88,6 +88,32 @@ rejects() {
 			sub(/^patch: \*+ /, ""); printf "%s%s", sep, $0; sep = "; " }' "$1"
 }
 
+# allno_config SRC BUILD FRAGMENT MAKE_ARG...: configure BUILD for the tree
+# SRC as allnoconfig plus the Kconfig FRAGMENT (merge_config.sh), with the
+# same make arguments (ARCH=, CC=, LLVM=) for every step
+allno_config() {
+	local src=$1 build=$2 frag=$3
+	shift 3
+	make -C "$src" O="$build" "$@" allnoconfig &&
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$frag" &&
+		make -C "$src" O="$build" "$@" olddefconfig
+}
+
+# pushed_how LOG: how a 'quilt push' that worked went, from its log: "fuzz F
+# N" (the largest fuzz F, in N hunks), "offset N" (N hunks moved) or "clean"
+pushed_how() {
+	local f o
+	f=$(grep -oE 'with fuzz [0-9]+' "$1" | awk '{ print $3 }' | sort -n | tail -n1 || true)
+	o=$(grep -cE 'offset -?[0-9]+ lines?' "$1" || true)
+	if [ -n "$f" ]; then
+		echo "fuzz $f $(grep -c 'with fuzz' "$1")"
+	elif [ "$o" -gt 0 ]; then
+		echo "offset $o"
+	else
+		echo clean
+	fi
+}
+
 # bench_base_tree OUT_DIR: the base with only our test/ patches, in a tree
 # of its own (HMMWALK_TREE=bench-base): what make bench and the perf step
 # compare the stack with. Its log: OUT_DIR/base-tree.log.

@@ -12,6 +12,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
+[ $# -eq 1 ] || die "usage: ci/apply/kunit-patch.sh OUT"
 out=$1
 name=$(grep -m1 -E '^test/[0-9]+-mm-tests-' "$TOP/series") ||
 	die "series names no test/NNNN-mm-tests-*.patch"

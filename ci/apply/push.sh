@@ -68,15 +68,11 @@ push() {
 			die "$p does not apply to $ksrc; every patch was popped, the tree is as before. Rebase $p onto this tree, or use a base listed in ci/bases"
 		fi
 		echo "$dirs" > "$mark"	# quilt made .pc: mark it ours
-		f=$(grep -oE 'with fuzz [0-9]+' "$log" | awk '{ print $3 }' | sort -n | tail -n1 || true)
-		o=$(grep -cE 'offset -?[0-9]+ lines?' "$log" || true)
-		if [ -n "$f" ]; then
-			how="with fuzz $f"
-		elif [ "$o" -gt 0 ]; then
-			how="with offset ($o hunks)"
-		else
-			how=clean
-		fi
+		read -r how n _ <<<"$(pushed_how "$log")"
+		case $how in
+		fuzz) how="with fuzz $n" ;;
+		offset) how="with offset ($n hunks)" ;;
+		esac
 		printf '  %-60s applied %s\n' "$p" "$how"
 	done
 	echo "pushed ${#patches[@]} patches onto $ksrc; undo with: make pop KSRC=$ksrc (or ci/apply/push.sh pop $ksrc)"

@@ -62,15 +62,12 @@ for p in "${patches[@]}"; do
 	fi
 	# --quiltrc -: a user's quiltrc must not change what we parse
 	if (cd "$out/tree" && quilt --quiltrc - push --fuzz="$fuzz" "$p") > "$log" 2>&1; then
-		f=$(grep -oE 'with fuzz [0-9]+' "$log" | awk '{ print $3 }' | sort -n | tail -n1 || true)
-		o=$(grep -cE 'offset -?[0-9]+ lines?' "$log" || true)
-		if [ -n "$f" ]; then
-			report "$p" "fuzz $f" "$(grep -c 'with fuzz' "$log") hunk(s)"
-		elif [ "$o" -gt 0 ]; then
-			report "$p" offset "$o hunk(s) moved"
-		else
-			report "$p" clean ""
-		fi
+		read -r how n hunks <<<"$(pushed_how "$log")"
+		case $how in
+		fuzz) report "$p" "fuzz $n" "$hunks hunk(s)" ;;
+		offset) report "$p" offset "$n hunk(s) moved" ;;
+		*) report "$p" clean "" ;;
+		esac
 	else
 		detail=$(rejects "$log" "$pdir/$p")
 		report "$p" failed "${detail:-$(tail -n1 "$log")}"

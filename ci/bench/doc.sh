@@ -21,11 +21,6 @@ stack_id() {
 	} | sha256sum | cut -c1-16
 }
 
-# The lines between the summary markers of a file
-summary() {
-	sed -n '/<!-- summary:begin -->/,/<!-- summary:end -->/p' "$1"
-}
-
 run=$CACHE/results/bench
 case "${1:-}" in
 --id)
@@ -36,7 +31,7 @@ case "${1:-}" in
 	have=$(sed -n '1s/.*measured on stack \([0-9a-f]*\).*/\1/p' docs/bench.md)
 	[ "$have" = "$(stack_id)" ] ||
 		die "docs/bench.md was measured on stack $have, the stack is now $(stack_id): run 'make bench bench-doc'"
-	[ "$(summary docs/bench.md)" = "$(summary README.md)" ] ||
+	python3 "$TOP/ci/verdict/doc_block.py" summary docs/bench.md README.md --check ||
 		die "README.md's benchmark summary differs from docs/bench.md: run 'make bench-doc'"
 	echo "docs/bench.md and README.md: measured on the stack as it is ($have)"
 	;;
@@ -48,16 +43,7 @@ case "${1:-}" in
 	mkdir -p docs
 	cp "$run/bench.md" docs/bench.md
 	cp "$run/bench.png" docs/bench.png
-	grep -q '<!-- summary:begin -->' README.md ||
-		die "README.md has no '<!-- summary:begin -->' marker to put the summary at"
-	python3 - "$run/bench.md" README.md <<'PY'
-import re, sys
-src, dst = sys.argv[1], sys.argv[2]
-pat = re.compile(r'<!-- summary:begin -->.*?<!-- summary:end -->', re.S)
-block = pat.search(open(src).read()).group(0)
-text = pat.sub(lambda m: block, open(dst).read())
-open(dst, 'w').write(text)
-PY
+	python3 "$TOP/ci/verdict/doc_block.py" summary "$run/bench.md" README.md
 	echo "docs/bench.md, docs/bench.png, README.md: from the run of stack $have"
 	;;
 *)

@@ -11,14 +11,16 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 
+[ $# -ge 2 ] || die "usage: ci/build/config-kernel.sh FRAGMENT BUILD_DIR [LOG]"
 frag=$1 build=$2 log=${3:-$2/build.log}
-make=(make -C "$TREE" O="$build" ARCH="${XARCH:-x86_64}" -j"$(nproc)")
+args=(ARCH="${XARCH:-x86_64}" -j"$(nproc)")
 if [ -n "${LLVM:-}" ]; then
 	need clang$LLVM clang$LLVM
-	make+=(LLVM="$LLVM" CC="ccache clang$LLVM")
+	args+=(LLVM="$LLVM" CC="ccache clang$LLVM")
 else
-	make+=(CC="ccache gcc")
+	args+=(CC="ccache gcc")
 fi
+make=(make -C "$TREE" O="$build" "${args[@]}")
 
 # The lines of the fragment that do not hold in .config. "# CONFIG_X is not
 # set" holds when X is not set: hidden symbols get no such line.
@@ -38,9 +40,7 @@ config_missing() {
 mkdir -p "$build" "$(dirname "$log")"
 exec 9> "$CACHE/build.lock"
 flock 9
-{ "${make[@]}" allnoconfig &&
-  "$TREE/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$frag" &&
-  "${make[@]}" olddefconfig; } > "$log" 2>&1
+allno_config "$TREE" "$build" "$frag" "${args[@]}" > "$log" 2>&1
 missing=$(config_missing)
 if [ -n "$missing" ]; then
 	echo "FAIL config does not hold: $(echo $missing)"

@@ -9,6 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 print=
+[ $# -ge 1 ] || die "usage: ci/build/kunit-kernel.sh [--args] TIER"
 [ "$1" = --args ] && { print=1; shift; }
 tier=$1
 build=${HMMWALK_BUILD:-$BUILD/$tier}

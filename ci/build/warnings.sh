@@ -20,9 +20,7 @@ flock 9
 configure() {
 	[ -f "$2/.config" ] && [ "$2/.config" -nt "$frag" ] && return 0
 	mkdir -p "$2"
-	{ make -C "$1" O="$2" ARCH=x86_64 allnoconfig &&
-	  "$1/scripts/kconfig/merge_config.sh" -m -O "$2" "$2/.config" "$frag" &&
-	  make -C "$1" O="$2" ARCH=x86_64 olddefconfig; } > /dev/null 2>&1 ||
+	allno_config "$1" "$2" "$frag" ARCH=x86_64 > /dev/null 2>&1 ||
 		die "cannot configure $2"
 }
 

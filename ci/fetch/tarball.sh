@@ -9,7 +9,7 @@
 # is kept: a wrong or truncated download is deleted and reported.
 set -euo pipefail
 
-die() { echo "fetch-base: error: $*" >&2; exit 1; }
+die() { echo "tarball.sh: error: $*" >&2; exit 1; }
 
 [ $# -eq 4 ] || die "usage: ci/fetch/tarball.sh VERSION DEBVERSION SHA256 DESTDIR"
 ver=$1 debver=$2 sum=$3 dest=$4
@@ -21,7 +21,7 @@ verify() {
 	local got
 	got=$(sha256sum "$1" | cut -d' ' -f1)
 	[ "$got" = "$sum" ] && return 0
-	echo "fetch-base: error: $1 has sha256 $got, expected $sum" >&2
+	echo "tarball.sh: error: $1 has sha256 $got, expected $sum" >&2
 	echo "fetch-base: the file is wrong or truncated; deleting it (re-run to download again)" >&2
 	rm -f "$1"
 	return 1

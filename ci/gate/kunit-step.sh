@@ -53,7 +53,7 @@ if [ "$ran" = 0 ]; then
 	fi
 	exit 0
 fi
-python3 "$TOP/ci/gate/kunit_records.py" "$res/results.tsv" "$TOP/kunit/cases.tsv" \
+python3 "$TOP/ci/test/kunit_results.py" --gate-records "$res/results.tsv" \
 	"$tier" "$res/test.log" "$repro" "$summary_line" >> "$GATE_DIR/checks.tsv"
 status=$(worst_check)
 # kunit.sh and its judge must agree: a failed run with no failed case is not a pass

@@ -165,13 +165,16 @@ def main():
         'id': checkout_id, 'origin': ORIGIN, 'tree_name': f'linux-{base}',
         'patchset_files': [{'name': os.path.basename(p), 'url': url(os.path.join(posted, p))}
                            for p in files],
-        'patchset_hash': phash, 'comment': f'{series} on Linux {base}',
+        'comment': f'{series} on Linux {base}',
         'start_time': start, 'log_url': url(apply_log), 'valid': valid,
         'misc': {'verdict': verdict, 'input': series, 'base': base,
                  'duration_s': seconds, 'warnings': nwarn,
                  'requested_steps': [s['step'] for s in judged],
                  'verdict_md': os.path.join(out, 'verdict.md')},
     })
+    # KCIDB: an empty patchset_hash means no patch was applied (an import
+    # that found none), so it is kept when empty
+    checkout['patchset_hash'] = phash
     builds, tests = [], []
     for s in steps:
         bid = f"{checkout_id}:{s['step']}"

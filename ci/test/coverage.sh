@@ -53,18 +53,12 @@ x86_64() {
 	"$TOP/ci/build/kunit-kernel.sh" x86_64-gcov > "$out/x86_64-build.log" 2>&1 ||
 		die "the x86_64 gcov kernel does not build: see $out/x86_64-build.log"
 	cat > "$out/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t debugfs debugfs /sys/kernel/debug
 dmesg -n 1
 for f in $(find /sys/kernel/debug/gcov -name '*.gcda'); do
 	echo "GCDA-BEGIN $f"
 	base64 < "$f"
 	echo "GCDA-END"
 done
-reboot -f
 INIT
 	"$TOP/ci/test/guest.sh" "$build/arch/x86/boot/bzImage" "$out/init" \
 		"kunit.filter=speed>slow" "$out/x86_64-console.log"
@@ -74,21 +68,7 @@ INIT
 		die "the x86_64 gcov guest printed no counters: see $out/x86_64-console.log"
 	find "$build" -name '*.gcda' -delete
 	# Each file goes back next to its .gcno: same path below mm/
-	python3 - "$out/x86_64-console.log" "$build" <<'PY'
-import base64, os, sys
-name, data = None, []
-for line in open(sys.argv[1], errors='replace'):
-    line = line.strip()
-    if line.startswith('GCDA-BEGIN '):
-        name, data = line.split()[1], []
-    elif line == 'GCDA-END' and name:
-        rel = name[name.index('/mm/') + 1:]
-        with open(os.path.join(sys.argv[2], rel), 'wb') as f:
-            f.write(base64.b64decode(''.join(data)))
-        name = None
-    elif name:
-        data.append(line)
-PY
+	python3 "$TOP/ci/test/gcda_from_log.py" "$out/x86_64-console.log" "$build" >> "$out/lcov.log"
 	capture x86_64 "$build"
 }
 

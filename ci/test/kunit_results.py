@@ -4,9 +4,15 @@ list of cases a tier expects.
 
 usage: ci/test/kunit_results.py EXPECTED LOG JSON [JSON...] [--write-expected]
        ci/test/kunit_results.py --not-run CASES JSON
+       ci/test/kunit_results.py --splats LOG
+       ci/test/kunit_results.py --gate-records RESULTS_TSV TIER LOG REPRODUCE SUMMARY
 
 --not-run prints the suite.case lines of CASES that JSON has no finished
 (PASS, FAIL, SKIP) result for: what a crash or hang kept from running.
+--splats prints the splats of any kernel log (one a line, by the case
+running, if any) and exits 1 when there is one.
+--gate-records turns a results.tsv into gate check records (see
+gate_records()).
 
 EXPECTED lists one case per line: "PASS<TAB>suite.case[.param]" for cases
 that must run and pass in this tier, "SKIP<TAB>..." for cases that must skip
@@ -30,6 +36,13 @@ SPLAT = re.compile(r'(BUG: |WARNING: |Oops|kernel BUG at|'
                    r'inconsistent lock state|suspicious RCU usage|'
                    r'sleeping function called from invalid context|'
                    r'UBSAN:|KASAN:|general protection fault)')
+
+
+def tsv(path):
+    """The tab-separated rows of PATH, without blank and # lines."""
+    with open(path) as f:
+        return [line.rstrip('\n').split('\t') for line in f
+                if line.strip() and not line.startswith('#')]
 
 
 def cases(group, prefix=''):
@@ -92,9 +105,61 @@ def not_run(cases_path, json_path):
     return 0
 
 
+def print_splats(log_path):
+    """Every splat of LOG, by the case that was running."""
+    found = splats(log_path)
+    for cid, line in found.items():
+        print(line if cid.startswith('(') else f'{cid}: {line}')
+    return 1 if found else 0
+
+
+CASES_TSV = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'kunit', 'cases.tsv')
+
+
+def gate_records(results, tier, log, repro, summary):
+    """Gate check records (ci/gate/step.bash's checks.tsv) from a tier's
+    results.tsv: one PASS record for the tier, or one FAIL record per case
+    that failed, crashed, hung, splatted or is missing, named with what a
+    failure of that case means (kunit/cases.tsv). No results.tsv at all is
+    an ERROR record: the tier's tooling broke."""
+    meaning = {row[0]: row[1] for row in tsv(CASES_TSV)}
+    try:
+        bad = [(row + [''] * 4)[:4] for row in tsv(results)]
+        bad = [r for r in bad if r[3]]
+    except FileNotFoundError:
+        bad = [('(all)', 'PASS', 'ERROR', 'no results.tsv: ci/test/kunit.sh judged nothing')]
+
+    def out(status, check, reason):
+        cmd = repro + (f" (one case: kunit.py exec {'.'.join(check.split('.')[:2])})"
+                       if check.count('.') else '')
+        print('\t'.join([status, check, reason.replace('\t', ' '), log, cmd, '']))
+
+    if not bad:
+        out('PASS', tier, summary)
+    for cid, want, got, note in bad:
+        if cid == '(all)':
+            out('ERROR', tier, note)
+            continue
+        case = '.'.join(cid.split('.')[:2])
+        what = {'FAIL': 'fails', 'ERROR': 'crashed or hung', 'SKIP': 'skipped',
+                'MISSING': 'did not run (its case crashed or hung before it, '
+                           'even in a boot of its own)',
+                'SPLAT': 'splat: ' + note}.get(got, got)
+        if want == '-':
+            what = f'{got} but not expected in this tier'
+        out('FAIL', cid, f"{what}: {meaning.get(case, '(no description in kunit/cases.tsv)')}")
+    return 0
+
+
 def main():
-    if sys.argv[1:2] == ['--not-run']:
-        return not_run(sys.argv[2], sys.argv[3])
+    modes = {'--not-run': (not_run, 2), '--splats': (print_splats, 1),
+             '--gate-records': (gate_records, 5)}
+    if sys.argv[1:2] and sys.argv[1] in modes:
+        fn, n = modes[sys.argv[1]]
+        if len(sys.argv) != n + 2:
+            sys.exit(__doc__.split('\n\n')[1])
+        return fn(*sys.argv[2:])
     args = [a for a in sys.argv[1:] if not a.startswith('--')]
     write = '--write-expected' in sys.argv
     expected_path, log_path, jsons = args[0], args[1], args[2:]
@@ -123,11 +188,7 @@ def main():
 
     expected = {}
     if os.path.exists(expected_path):
-        with open(expected_path) as f:
-            for line in f:
-                if line.strip() and not line.startswith('#'):
-                    status, cid = line.rstrip('\n').split('\t', 1)
-                    expected[cid] = status
+        expected = {row[1]: row[0] for row in tsv(expected_path)}
 
     rows = []
     for cid in sorted(set(expected) | set(got)):

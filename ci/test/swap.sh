@@ -24,12 +24,6 @@ if ! "$TOP/ci/build/kunit-kernel.sh" x86_64 > "$out/build.log" 2>&1; then
 fi
 
 cat > "$out/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t debugfs debugfs /sys/kernel/debug
 echo 256M > /sys/block/zram0/disksize
 mkswap /dev/zram0 > /dev/null && swapon /dev/zram0 && echo "SWAP-ON zram"
 echo 20 > /sys/kernel/mm/ksm/sleep_millisecs
@@ -43,12 +37,10 @@ run() {
 run hmm_swap
 # A swap device that keeps the swap cache at swap-in: a loop device
 swapoff /dev/zram0
-mount -t tmpfs tmp /tmp
 dd if=/dev/zero of=/tmp/swap bs=1M count=64 2> /dev/null
 losetup /dev/loop0 /tmp/swap && mkswap /dev/loop0 > /dev/null &&
 	swapon /dev/loop0 && echo "SWAP-ON loop"
 run hmm_swapcache
-reboot -f
 INIT
 # A case that hangs stops the guest after 30 s of silence (the longest
 # wait in the suite: ksmd, 10 s at most), not guest.sh's 15 minutes

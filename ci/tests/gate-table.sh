@@ -105,6 +105,24 @@ bad > "$in/bad-dir/0001-bad.patch"
 bad > "$in/bad-quilt/sub/0001-bad.patch"
 echo sub/0001-bad.patch > "$in/bad-quilt/series"
 
+# inputs that are not a series the gate can take
+printf 'Subject: [PATCH 1/1] hello\n\nJust some text, no diff.\n' > "$in/notapatch.mbox"
+mkdir -p "$in/outside" "$in/truncated"
+printf 'From: Someone <someone@example.org>\nSubject: [PATCH] evil\n\n---\n' > "$in/outside/0001-evil.patch"
+printf -- '--- a/../../etc/evil\n+++ b/../../etc/evil\n@@ -0,0 +1 @@\n+owned\n' >> "$in/outside/0001-evil.patch"
+# a cut inside a hunk of mm/hmm.c (a cut between two files' diffs applies)
+n=$(grep -n '^diff --git a/mm/hmm.c' "$(p 0003)" | cut -d: -f1)
+[ -n "$n" ] || fail "0003 has no mm/hmm.c diff to cut"
+head -n $((n + 40)) "$(p 0003)" > "$in/truncated/0003.patch"
+# a cover letter and patches 1/3 and 2/3 of 3
+{
+	printf 'From nobody Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\n'
+	printf 'Subject: [PATCH 0/3] a series\n\nThe cover letter.\n\n'
+	sed -E "s/^Subject: \\[PATCH[^]]*\\]/Subject: [PATCH 1\/3]/" "$(p 0001)"
+	echo
+	sed -E "s/^Subject: \\[PATCH[^]]*\\]/Subject: [PATCH 2\/3]/" "$(p 0002)"
+} > "$in/partial.mbox"
+
 # One row: name | input | steps | env (@ is the test's tmp dir) | verdict |
 # expected records "STATUS regex" (path and comment of a verdict.json test),
 # separated by ";". Verdict "refused": the gate must refuse to run.
@@ -117,6 +135,13 @@ form-format-patch-dir    | @/in/fp-dir      | apply | - | PASS | PASS apply\\.00
 form-quilt-subfolders    | @/in/quilt       | apply | - | PASS | PASS apply\\.0005;PASS apply\\.test_0002
 form-series-mbox         | @/in/series-v3.mbox | apply | - | PASS | PASS import.*5 patches;PASS apply\\.0005
 form-own-mbox-round-trip | @/in/own.mbox    | apply | - | PASS | PASS import.*5 patches;PASS apply\\.0005
+input-not-a-patch        | @/in/notapatch.mbox | apply | - | FAIL | FAIL not-a-patch|no patch
+input-outside-tree       | @/in/outside     | apply | - | FAIL | FAIL outside the source tree
+input-truncated          | @/in/truncated   | apply | - | FAIL | FAIL apply.*(unexpected|malformed|ends|does not apply)
+input-partial-series     | @/in/partial.mbox | apply | - | PASS | PASS cover-letter;WARN partial-series.*3/3;PASS apply\\.0001;PASS apply\\.0002
+checkpatch-error         | $TOP/series      | checkpatch | HMMWALK_FAKE_CHECKPATCH=error | FAIL | FAIL checkpatch\\.0001.*1 errors;FAIL ^gate\\.checkpatch 
+checkpatch-warning       | $TOP/series      | checkpatch | HMMWALK_FAKE_CHECKPATCH=warning | PASS | WARN checkpatch\\.0001.*1 warnings
+checkpatch-breaks        | $TOP/series      | checkpatch | HMMWALK_FAKE_CHECKPATCH=broken | ERROR | ERROR checkpatch\\.0001.*checkpatch.pl broke
 apply-fails-mbox         | @/in/bad.mbox    | $K | - | FAIL | FAIL apply\\..*does not apply;MISS ^gate\\.kunit-uml 
 apply-fails-fp-dir       | @/in/bad-dir     | apply | - | FAIL | FAIL apply\\..*does not apply
 apply-fails-quilt-dir    | @/in/bad-quilt   | apply | - | FAIL | FAIL apply\\.sub_0001-bad.*does not apply
@@ -171,8 +196,7 @@ while IFS='|' read -r row input steps envs want expect; do
 		got=refused
 	else
 		verdict=$cache/gate/$(printf %s "$(basename "$input")" | tr -c 'A-Za-z0-9._-' '_')/verdict.json
-		got=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["checkouts"][0]["misc"]["verdict"])' \
-			"$verdict" 2>/dev/null || echo none)
+		got=$(python3 "$TOP/ci/tests/verdict_query.py" "$verdict" verdict 2>/dev/null || echo none)
 		[ "$got" = "$want" ] || why="verdict $got, expected $want"
 		case $got in PASS) [ $rc = 0 ] ;; FAIL) [ $rc = 1 ] ;; *) [ $rc = 2 ] ;; esac ||
 			why="$why${why:+; }exit status $rc for $got"

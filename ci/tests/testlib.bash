@@ -55,20 +55,6 @@ gate() {
 # or a check "gate.STEP.CHECK") with STATUS whose path and comment match
 # REGEX. STATUS WARN: a PASS marked as a warning.
 has() {
-	python3 - "$verdict" "$1" "$2" <<'PY' || fail "no $1 record matching '$2' in $verdict"
-import json, re, sys
-doc = json.load(open(sys.argv[1]))
-want, rx = sys.argv[2], sys.argv[3]
-def status(t):
-    return 'WARN' if t.get('misc', {}).get('warning') else t['status']
-sys.exit(0 if any(status(t) == want and re.search(rx, t['path'] + ' ' + t.get('comment', ''))
-                  for t in doc['tests']) else 1)
-PY
-}
-
-# verdict_is STATUS: fail unless the gate's verdict is STATUS
-verdict_is() {
-	local v
-	v=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["checkouts"][0]["misc"]["verdict"])' "$verdict")
-	[ "$v" = "$1" ] || fail "verdict $v, not $1: $(grep -E '^(FAIL|ERROR|MISS)' "$tmp/gate.out" | tr '\n' ' ')"
+	python3 "$TOP/ci/tests/verdict_query.py" "$verdict" has "$1" "$2" ||
+		fail "no $1 record matching '$2' in $verdict"
 }
