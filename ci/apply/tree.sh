@@ -30,6 +30,9 @@ applied=$TREE.applied
 mkdir -p "$CACHE"
 exec 9> "$CACHE/build.lock"
 flock 9
+# A mutant run edits the working tree in place: never rewrite it under one
+exec 8> "$CACHE/mutants.lock"
+flock -n 8 || die "a mutant run (ci/test/mutants.py) is using $TREE: wait for it, or stop it"
 
 if [ ! -f "$tree/.hmmwalk-files" ]; then
 	note "copying $base to $tree"

@@ -6,16 +6,21 @@ HMM_PFN_REQ_MIGRATE walk) and mm/migrate_device.c (migrate_hmm_range_setup(),
 MIGRATE_VMA_FAULT): a call statement deleted, a condition negated, an
 unlock dropped, an error code changed, a && made || and the reverse. Each
 mutant is built and run in the UML tier (and, with TIERS="uml x86_64", the
-x86_64 tier for what UML lets live); it is killed when a case fails,
-crashes or hangs. Mutants that do not build are not counted.
+x86_64 tier for what UML lets live; "x86_64-debug" and "swap", the swap
+run, can follow); it is killed when a case fails, crashes, hangs or
+splats. Mutants that do not build are not counted.
 
 usage: ci/test/mutants.py [--max N] [--seed S] [--min-rate PCT] [--list]
+                         [--only FILE]
 Prints the kill rate and every surviving mutant (file:line, operator, the
-mutated line). The working tree is restored after every mutant. With
+mutated line). --only runs the mutants FILE names, one "path:line: operator"
+a line, as --list and the survivor lines print them (to check that new
+cases kill the survivors of a full run). The working tree is restored after every mutant. With
 --min-rate, exits 1 when fewer than PCT % of the mutants that build are
 killed (make check runs a small seeded slice this way).
 """
 import argparse
+import fcntl
 import os
 import random
 import re
@@ -91,11 +96,14 @@ def all_mutants():
 
 
 def killed_by(tier):
-    """Build and run a tier: 'killed', 'alive' or 'invalid' (no build)."""
+    """Build and run a tier: 'killed', 'alive' or 'invalid' (no build).
+    Tier "swap" is the swap run (ci/test/swap.sh) on the x86_64 kernel."""
     # A clean run takes seconds: a mutant that hangs is killed sooner
     env = dict(os.environ, HMMWALK_KUNIT_TIMEOUT='120' if tier == 'uml' else '300')
-    r = subprocess.run([os.path.join(TOP, 'ci', 'test', 'kunit.sh'), tier,
-                        os.path.join(CACHE, 'results', 'mutant-' + tier)],
+    script = 'swap.sh' if tier == 'swap' else 'kunit.sh'
+    args = [] if tier == 'swap' else [tier]
+    r = subprocess.run([os.path.join(TOP, 'ci', 'test', script)] + args +
+                       [os.path.join(CACHE, 'results', 'mutant-' + tier)],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, timeout=1800, env=env)
     if 'BUILD FAILED' in r.stdout:
@@ -109,6 +117,7 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--min-rate', type=float, default=0)
     ap.add_argument('--list', action='store_true')
+    ap.add_argument('--only')
     a = ap.parse_args()
     tiers = os.environ.get('TIERS', 'uml').split()
     # Killed (a CI timeout, kill): still restore the tree in the finally
@@ -117,6 +126,9 @@ def main():
 
     subprocess.run([os.path.join(TOP, 'ci', 'apply', 'tree.sh')], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # From here the tree holds mutants: ci/apply/tree.sh refuses to run
+    lock = open(os.path.join(CACHE, 'mutants.lock'), 'w')
+    fcntl.flock(lock, fcntl.LOCK_EX)
     muts = all_mutants()
     # Equivalent mutants (ci/test/mutants-equivalent, each with its argument) are
     # left out before the sample is drawn
@@ -130,6 +142,13 @@ def main():
         print(f'mutants: {len(muts) - len(kept)} equivalent left out (ci/test/mutants-equivalent)')
     muts = kept
     random.Random(a.seed).shuffle(muts)
+    if a.only:
+        with open(a.only) as f:
+            want = {':'.join(l.strip().split(':')[:3]).strip() for l in f if l.strip()}
+        muts = [m for m in muts if f'{m[0]}:{m[1] + 1}: {m[2]}' in want]
+        if not muts:
+            print(f'mutants: none of the mutants {a.only} names exists')
+            return 1
     if a.max:
         muts = muts[:a.max]
     if a.list:

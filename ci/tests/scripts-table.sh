@@ -43,6 +43,12 @@ setup() {
 		fake_tree "$tmp/cache/base/linux-$BASE"
 		install -D "$TOP/ci/tests/fake/checkpatch.pl" "$tmp/cache/base/linux-$BASE/scripts/checkpatch.pl"
 		touch "$tmp/cache/base/linux-$BASE/.hmmwalk-pristine" ;;
+	mutant-run)	# a cache whose tree a mutant run holds (its lock taken)
+		mkdir -p "$tmp/cache" && ln -s "$CACHE/base" "$tmp/cache/base" &&
+			ln -s "$CACHE/dl" "$tmp/cache/dl"
+		flock "$tmp/cache/mutants.lock" sleep 60 &
+		holder=$!
+		sleep 0.5 ;;
 	*) fail "unknown setup word '$1'" ;;
 	esac
 }
@@ -80,6 +86,7 @@ command_of() {
 		echo "env MIRROR=http://127.0.0.1:9/debian timeout 120 $TOP/ci/fetch/tarball.sh $BASE $(base_field "$BASE" 2) $(base_field "$BASE" 3) $tmp/dl" ;;
 	checkpatch-warns)
 		echo "env HMMWALK_CACHE=$tmp/cache HMMWALK_FAKE_CHECKPATCH=warning $TOP/ci/build/checkpatch.sh" ;;
+	tree) echo "env HMMWALK_CACHE=$tmp/cache $TOP/ci/apply/tree.sh" ;;
 	*) fail "unknown command '$1'" ;;
 	esac
 }
@@ -106,6 +113,7 @@ push-hunk-fails       | tree hunk     | push           | fail | @P +FAILED: mm/h
 push-twice            | tree pushed   | push           | fail | already pushed;pop it first | same
 push-pop-identical    | tree          | push pop       | ok   | applied clean;make pop KSRC=;popped our stack | same
 checkpatch-warns      | fake-cp       | checkpatch-warns | fail | ^WARN	.*1 warnings;not all clean | -
+tree-under-mutants    | mutant-run    | tree           | fail | a mutant run .* is using .*: wait for it, or stop it | no-tree
 "
 
 only=" $* "
@@ -144,10 +152,13 @@ while IFS='|' read -r row words cmds want says after; do
 		none:*) [ -z "$(find "$tmp" -name "${a#none:}")" ] || why="$why${why:+; }${a#none:} was written" ;;
 		no-dl) [ -z "$(ls -A "$tmp/dl" 2>/dev/null)" ] || why="$why${why:+; }files left in $tmp/dl" ;;
 		no-download) ! grep -q downloading "$tmp/log" || why="$why${why:+; }it tried to download" ;;
+		no-tree) [ ! -e "$tmp/cache/src" ] || [ -z "$(ls -A "$tmp/cache/src")" ] ||
+			why="$why${why:+; }a tree was made: $(ls "$tmp/cache/src")" ;;
 		tsv-failed) grep -qP '^junk\.patch\tfailed\t' "$tmp/out/apply.tsv" || why="$why${why:+; }apply.tsv does not say failed" ;;
 		*) fail "unknown check '$a' in row $row" ;;
 		esac
 	done
+	[ -z "${holder:-}" ] || { kill "$holder" 2>/dev/null || true; holder=; }
 	printf '  %-22s %s\n' "$row" "${why:-ok}"
 	if [ -n "$why" ]; then
 		bad_rows="$bad_rows $row"

@@ -46,8 +46,15 @@ def main():
         data = os.read(fd, 65536)
         if not data:
             break
-        out.write(data)
-        out.flush()
+        try:
+            out.write(data)
+            out.flush()
+        except BrokenPipeError:
+            # The reader (kunit.py) is done: stop the guest, quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+            qemu.terminate()
+            qemu.wait()
+            return 0
     return qemu.wait()
 
 
