@@ -5,7 +5,7 @@ usage: bench_report.py OUT_DIR   (reads stack.tsv, time.tsv, base.tsv and
 stack.id there; writes bench.md, bench.csv and bench.png)
 
 bench.md starts with the id of the stack it measured and a summary
-(between "summary" markers) that `make bench-doc` copies into README.md.
+(between "summary" markers) that `make bench-doc` copies into docs/benchmark.md.
 
 stack.tsv: our stack with the step counters (the counts); time.tsv: our
 stack without them (the times); base.tsv: 7.2.8 (the existing calls).

@@ -3,7 +3,7 @@
 
 A block is the text from "<!-- NAME:begin -->" to "<!-- NAME:end -->",
 both markers included. SRC is the file a command generated (docs/bench.md
-from make bench); DST is the document that quotes it (README.md).
+from make bench); DST is the document that quotes it (docs/benchmark.md).
 
 usage: ci/verdict/doc_block.py NAME SRC DST [--check]
 Exits 1, naming the fix, when SRC or DST has no such block or (--check)
