@@ -10,12 +10,15 @@
 SHELL := /bin/bash
 export HMMWALK_CACHE ?= $(HOME)/.cache/hmmwalk
 export BASE ?= 7.2.8
+# The two patches made from kunit/: the tests and the benchmark
+export KUNIT_PATCH := patches/test/0002-mm-tests-add-KUnit-tests-for-the-HMM-fault-and-migra.patch
+export BENCH_PATCH := patches/test/0004-mm-tests-add-a-KUnit-benchmark-of-the-HMM-fault-and-.patch
 # The KUnit tiers: kunit/tiers.tsv
 KUNIT_TIERS := $(shell ci/tiers.sh)
 
 .PHONY: all run check deps deps-all base tree $(KUNIT_TIERS) swap summary push pop \
 	stack-check kunit-patch kunit-sync \
-	checkpatch matrix hmm-tests gate series-mbox selftest expected bench bench-doc perf coverage \
+	checkpatch matrix hmm-tests gate series-mbox selftest expected bench bench-doc perf coverage coverage-doc \
 	mutants clean
 
 all: run
@@ -64,7 +67,8 @@ stack-check:
 # kunit/ is the source of the KUnit patch: regenerate it, or check it is
 # in sync
 kunit-patch:
-	@ci/apply/kunit-patch.sh "$$(ls patches/test/*-mm-tests-*.patch)"
+	@ci/apply/kunit-patch.sh kunit $(KUNIT_PATCH)
+	@ci/apply/kunit-patch.sh kunit/bench $(BENCH_PATCH)
 kunit-sync:
 	@ci/apply/kunit-sync.sh
 
@@ -98,14 +102,17 @@ bench: deps-all
 perf: deps-all tree
 	@ci/bench/perf.sh
 
-# Put the last bench run into docs/ and README.md (a check keeps them in
+# Put the last bench run into docs/ (a check keeps them in
 # sync with the stack)
 bench-doc:
 	@ci/bench/doc.sh
 
-# Branch coverage of the walker by the suite (UML, gcov, lcov HTML)
+# Branch coverage of the walker by the suite (UML, gcov, lcov HTML); then
+# put its table into docs/coverage.md (a check keeps it in sync)
 coverage: deps-all tree
 	@ci/test/coverage.sh
+coverage-doc:
+	@ci/test/coverage.sh --doc
 
 # Mutation self-test of the suite: MAX=N mutants (0: all), TIERS="uml x86_64"
 MAX ?= 0

@@ -99,6 +99,14 @@ allno_config() {
 		make -C "$src" O="$build" "$@" olddefconfig
 }
 
+# coverage_stack_id: what make coverage measures, the series and every
+# patch but bench/ (a change to any of them makes docs/coverage.md stale)
+coverage_stack_id() {
+	{ cat "$TOP/series"
+	  series_patches "$TOP/series" | grep -v '^bench/' | sed "s|^|$TOP/patches/|" | xargs cat
+	} | sha256sum | cut -c1-16
+}
+
 # pushed_how LOG: how a 'quilt push' that worked went, from its log: "fuzz F
 # N" (the largest fuzz F, in N hunks), "offset N" (N hunks moved) or "clean"
 pushed_how() {

@@ -1,13 +1,22 @@
 #!/bin/bash
-# kunit/ is the source of truth of the KUnit test patch: the committed patch
-# must be exactly what ci/apply/kunit-patch.sh makes from it.
+# kunit/ is the source of truth of two patches of the stack, the KUnit
+# tests (kunit/) and the benchmark (kunit/bench/): each committed patch must
+# be exactly what ci/apply/kunit-patch.sh makes from its source.
+#
+# usage: ci/apply/kunit-sync.sh   (the patches: $KUNIT_PATCH, $BENCH_PATCH)
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-patch=$(ls "$TOP"/patches/test/*-mm-tests-*.patch)
+: "${KUNIT_PATCH:=patches/test/0002-mm-tests-add-KUnit-tests-for-the-HMM-fault-and-migra.patch}"
+: "${BENCH_PATCH:=patches/test/0004-mm-tests-add-a-KUnit-benchmark-of-the-HMM-fault-and-.patch}"
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-"$TOP/ci/apply/kunit-patch.sh" "$tmp"
-cmp -s "$tmp" "$patch" ||
-	die "$(basename "$patch") is out of sync with kunit/: run 'make kunit-patch' and commit both"
-echo "kunit: $(basename "$patch") matches kunit/"
+cd "$TOP"
+for pair in "kunit $KUNIT_PATCH" "kunit/bench $BENCH_PATCH"; do
+	read -r src patch <<<"$pair"
+	[ -f "$patch" ] || die "no $patch: run 'make kunit-patch' and commit it"
+	"$TOP/ci/apply/kunit-patch.sh" "$src" "$patch" "$tmp"
+	cmp -s "$tmp" "$patch" ||
+		die "$(basename "$patch") is out of sync with $src/: run 'make kunit-patch' and commit both"
+	echo "kunit: $(basename "$patch") matches $src/"
+done

@@ -7,7 +7,7 @@
 # usage: ci/bench/boot.sh NAME TIER OUT_DIR [BUILD_DIR [KERNEL_ARG...]]
 #   NAME: names the files in OUT_DIR (NAME.tsv, NAME-test.log, ...)
 #   BUILD_DIR: default $BUILD/NAME
-#   KERNEL_ARG: e.g. hmm_bench_kunit.plain=1 (only the calls drivers make today)
+#   KERNEL_ARG: e.g. hmm_bench.plain=1 (only the calls drivers make today)
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 

@@ -25,16 +25,16 @@ mkdir -p "$out"
 # them, as make bench does.
 series() {	# NAME
 	if grep -qs hmm_walk_counts "$TREE/mm/internal.h"; then
-		"$TOP/ci/bench/boot.sh" "$1" x86_64-bench-time "$out" "$BUILD/time" hmm_bench_kunit.plain=1
+		"$TOP/ci/bench/boot.sh" "$1" x86_64-bench-time "$out" "$BUILD/time" hmm_bench.plain=1
 	else
-		"$TOP/ci/bench/boot.sh" "$1" x86_64 "$out" "$BUILD/x86_64" hmm_bench_kunit.plain=1
+		"$TOP/ci/bench/boot.sh" "$1" x86_64 "$out" "$BUILD/x86_64" hmm_bench.plain=1
 	fi
 }
 # The base with our test/ patches alone, in its own tree and build (kept
 # across runs: it changes only with the test patches)
 base() {	# NAME
 	HMMWALK_TREE=bench-base "$TOP/ci/bench/boot.sh" "$1" x86_64-bench-base "$out" \
-		"$BUILD/base" hmm_bench_kunit.plain=1
+		"$BUILD/base" hmm_bench.plain=1
 }
 
 # Both kernels boot side by side: each guest is one host thread, and

@@ -9,9 +9,33 @@
 # Then lcov per tier and merged, an HTML report of the two files, and the
 # branches of the lines the series adds (ci/test/coverage.py).
 #
+# The run ends with OUT_DIR/block.md, the coverage block of
+# docs/coverage.md; --doc copies it there, --check says whether the block
+# there was measured on the stack as it is (make check runs it).
+#
 # usage: ci/test/coverage.sh [OUT_DIR]
+#        ci/test/coverage.sh --doc | --check
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
+
+doc=${HMMWALK_COVERAGE_DOC:-$TOP/docs/coverage.md}
+case ${1:-} in
+--check)
+	have=$(sed -n 's/^Measured by `make coverage` on stack \([0-9a-f]*\).*/\1/p' "$doc")
+	[ "$have" = "$(coverage_stack_id)" ] ||
+		die "docs/coverage.md was measured on stack ${have:-(none)}, the stack is now $(coverage_stack_id): run 'make coverage coverage-doc'"
+	echo "docs/coverage.md: measured on the stack as it is ($have)"
+	exit 0 ;;
+--doc)
+	block=$CACHE/results/coverage/block.md
+	[ -f "$block" ] || die "no coverage run in $(dirname "$block"): run 'make coverage' first"
+	grep -q "on stack $(coverage_stack_id) " "$block" ||
+		die "$block was measured on another stack: run 'make coverage'"
+	python3 "$TOP/ci/verdict/doc_block.py" coverage "$block" "$doc"
+	echo "docs/coverage.md: the coverage block of stack $(coverage_stack_id)"
+	exit 0 ;;
+-*) die "usage: ci/test/coverage.sh [OUT_DIR] | --doc | --check" ;;
+esac
 
 out=${1:-$CACHE/results/coverage}
 need lcov lcov
@@ -40,7 +64,7 @@ uml() {
 	flock 9
 	find "$build" -name '*.gcda' -delete 2>/dev/null || true
 	python3 tools/testing/kunit/kunit.py run "${args[@]}" --jobs "$(nproc)" \
-		--filter 'speed>slow' --json="$out/uml-results.json" \
+		--filter 'speed>very_slow' --json="$out/uml-results.json" \
 		> "$out/uml-kunit.log" 2>&1 || true
 	flock -u 9
 	grep -m1 'Testing complete' "$out/uml-kunit.log" ||
@@ -61,7 +85,7 @@ for f in $(find /sys/kernel/debug/gcov -name '*.gcda'); do
 done
 INIT
 	"$TOP/ci/test/guest.sh" "$build/arch/x86/boot/bzImage" "$out/init" \
-		"kunit.filter=speed>slow" "$out/x86_64-console.log"
+		"kunit.filter=speed>very_slow" "$out/x86_64-console.log"
 	python3 tools/testing/kunit/kunit.py parse --json="$out/x86_64-results.json" \
 		< "$out/x86_64-console.log" > "$out/x86_64-kunit.log" 2>&1 || true
 	grep -a -q GCDA-END "$out/x86_64-console.log" ||
@@ -88,5 +112,8 @@ done > "$out/summary.txt"
 echo "== both tiers" >> "$out/summary.txt"
 python3 "$TOP/ci/test/coverage.py" --reasons "$TOP/kunit/coverage.tsv" "$out/walker.info" \
 	mm/hmm.c mm/migrate_device.c -- $patches >> "$out/summary.txt"
+python3 "$TOP/ci/test/coverage_block.py" "$out/summary.txt" "$(coverage_stack_id)" \
+	"$out/uml-results.json" "$out/x86_64-results.json" > "$out/block.md"
 cat "$out/summary.txt"
+echo "coverage: $out/block.md (make coverage-doc puts it into docs/coverage.md)"
 echo "HTML report: $out/html/index.html"

@@ -43,6 +43,8 @@ setup() {
 		fake_tree "$tmp/cache/base/linux-$BASE"
 		install -D "$TOP/ci/tests/fake/checkpatch.pl" "$tmp/cache/base/linux-$BASE/scripts/checkpatch.pl"
 		touch "$tmp/cache/base/linux-$BASE/.hmmwalk-pristine" ;;
+	stale-coverage)	# docs/coverage.md measured on another stack
+		sed 's/on stack [0-9a-f]*/on stack 0123456789abcdef/' "$TOP/docs/coverage.md" > "$tmp/coverage.md" ;;
 	mutant-run)	# a cache whose tree a mutant run holds (its lock taken)
 		mkdir -p "$tmp/cache" && ln -s "$CACHE/base" "$tmp/cache/base" &&
 			ln -s "$CACHE/dl" "$tmp/cache/dl"
@@ -87,6 +89,7 @@ command_of() {
 	checkpatch-warns)
 		echo "env HMMWALK_CACHE=$tmp/cache HMMWALK_FAKE_CHECKPATCH=warning $TOP/ci/build/checkpatch.sh" ;;
 	tree) echo "env HMMWALK_CACHE=$tmp/cache $TOP/ci/apply/tree.sh" ;;
+	coverage-check) echo "env HMMWALK_COVERAGE_DOC=$tmp/coverage.md $TOP/ci/test/coverage.sh --check" ;;
 	*) fail "unknown command '$1'" ;;
 	esac
 }
@@ -114,6 +117,7 @@ push-twice            | tree pushed   | push           | fail | already pushed;p
 push-pop-identical    | tree          | push pop       | ok   | applied clean;make pop KSRC=;popped our stack | same
 checkpatch-warns      | fake-cp       | checkpatch-warns | fail | ^WARN	.*1 warnings;not all clean | -
 tree-under-mutants    | mutant-run    | tree           | fail | a mutant run .* is using .*: wait for it, or stop it | no-tree
+coverage-doc-stale    | stale-coverage | coverage-check | fail | measured on stack 0123456789abcdef, the stack is now [0-9a-f]{16};make coverage coverage-doc | -
 "
 
 only=" $* "

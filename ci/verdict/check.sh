@@ -54,6 +54,7 @@ check stack-applies-clean ci/apply/zero-fuzz.sh
 check kunit-patch-in-sync ci/apply/kunit-sync.sh
 check checkpatch ci/build/checkpatch.sh
 check bench-doc-current ci/bench/doc.sh --check
+check coverage-doc-current ci/test/coverage.sh --check
 check selftests ci/tests/run.sh
 # UML first, then x86_64 for what UML cannot reach (THP, device memory)
 check mutants-slice env TIERS="uml x86_64" ci/test/mutants.py --max 6 --seed 1 --min-rate 100

@@ -96,7 +96,7 @@ static void hmm_diff_random_states(struct kunit *test)
 {
 	const u32 *seed = test->param_value;
 	enum hmmk_state states[NPAGES];
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	struct migrate_vma ref, uni;
 	struct rnd_state rnd;
 	unsigned long a, b, i;
@@ -166,6 +166,7 @@ static struct kunit_case hmm_diff_test_cases[] = {
 
 static struct kunit_suite hmm_diff_test_suite = {
 	.name = "hmm_diff",
+	.init = hmmk_suite_init,
 	.test_cases = hmm_diff_test_cases,
 };
 

@@ -15,7 +15,7 @@
 
 static void hmm_fault_present_pfns(struct kunit *test)
 {
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	struct hmm_range range;
 	unsigned long addr, i;
 
@@ -57,6 +57,8 @@ struct hmm_fault_case {
 	enum hmmk_pte pte;	/* what the CPU maps afterwards */
 };
 
+static_assert(offsetof(struct hmm_fault_case, desc) == 0);
+
 #define F	HMM_PFN_REQ_FAULT
 #define W	HMM_PFN_REQ_WRITE
 #define V	HMM_PFN_VALID
@@ -84,18 +86,10 @@ static const struct hmm_fault_case hmm_fault_cases[] = {
 	{ "hole, read fault",		VMA_HOLE, HMMK_NONE, F, -EFAULT, 0, HMMK_PTE_NONE },
 };
 
-static void hmm_fault_cases_desc(struct kunit *test, const void *param,
-				 char *desc)
-{
-	const struct hmm_fault_case *c = param;
-
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
 static int hmm_fault_cases_init(struct kunit *test)
 {
-	kunit_register_params_array(test, hmm_fault_cases, ARRAY_SIZE(hmm_fault_cases),
-				    hmm_fault_cases_desc);
+	kunit_register_params_array(test, hmm_fault_cases,
+				    ARRAY_SIZE(hmm_fault_cases), hmmk_desc);
 	return 0;
 }
 
@@ -119,12 +113,12 @@ static unsigned long hmmk_map_kind(struct hmmk *ctx, enum hmmk_vma vma)
 
 /*
  * Every state and VMA kind, with and without faulting: the outputs,
- * return codes and page tables of 7.2.8's hmm_range_fault().
+ * return codes and page tables hmm_range_fault() always gave.
  */
 static void hmm_fault_plain(struct kunit *test)
 {
 	const struct hmm_fault_case *c = test->param_value;
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	struct hmm_range range;
 	unsigned long addr, i;
 	int ret;
@@ -155,13 +149,14 @@ static void hmm_fault_plain(struct kunit *test)
 }
 
 /*
- * Per-pfn requests. 7.2.8 faults from the first page asked for to the end of
- * its PMD (hmm_vma_fault() walks [addr, end)), with the fault flags of the
- * whole range: pages not asked for are write faulted too. Pin that down.
+ * Per-pfn requests. hmm_range_fault() faults from the first page asked for
+ * to the end of its PMD (hmm_vma_fault() walks [addr, end)), with the fault
+ * flags of the whole range: pages not asked for are write faulted too. Pin
+ * that down.
  */
 static void hmm_fault_per_pfn(struct kunit *test)
 {
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	struct hmm_range range;
 	unsigned long addr, i;
 
@@ -189,7 +184,7 @@ static void hmm_fault_per_pfn(struct kunit *test)
 
 	/*
 	 * A mask of every bit, as a caller may pass, and every flag bit set
-	 * in the inputs (as when outputs are passed back): the walk of 7.2.8,
+	 * in the inputs (as when outputs are passed back): the walk as it was,
 	 * whatever the bits it did not know (before: -EINVAL, the bit of
 	 * HMM_PFN_REQ_MIGRATE asked for the migrate walk).
 	 */
@@ -208,7 +203,7 @@ static void hmm_fault_per_pfn(struct kunit *test)
 /* A range over two VMAs of different protections and the hole after them */
 static void hmm_fault_multi_vma(struct kunit *test)
 {
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	unsigned long addr, half = NPAGES / 2, i;
 	struct hmm_range range;
 
@@ -238,7 +233,7 @@ static void hmm_fault_multi_vma(struct kunit *test)
 /* A changed notifier sequence is -EBUSY; the retry then succeeds */
 static void hmm_fault_ebusy(struct kunit *test)
 {
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	struct hmm_range range;
 	unsigned long addr;
 
@@ -261,7 +256,7 @@ static void hmm_fault_ebusy(struct kunit *test)
  */
 static void hmm_fault_migrate_unsupported(struct kunit *test)
 {
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	struct hmm_range range;
 	unsigned long addr;
 
@@ -323,7 +318,7 @@ static void hmm_fault_pfn_layout(struct kunit *test)
 /* A range without notifier nor migration is refused, not dereferenced */
 static void hmm_fault_null_notifier(struct kunit *test)
 {
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	struct hmm_range range;
 	unsigned long addr;
 
@@ -350,6 +345,7 @@ static struct kunit_case hmm_fault_test_cases[] = {
 
 static struct kunit_suite hmm_fault_test_suite = {
 	.name = "hmm_fault",
+	.init = hmmk_suite_init,
 	.test_cases = hmm_fault_test_cases,
 };
 

@@ -30,6 +30,12 @@
 	KUNIT_CASE_PARAM_WITH_INIT(test_name, kunit_array_gen_params,	\
 				   table##_init, NULL)
 
+/*
+ * The get_description of a case table whose rows start with their name,
+ * "const char *desc" (a static_assert() beside each row type says so).
+ */
+void hmmk_desc(struct kunit *test, const void *param, char *desc);
+
 /* What a page of a test range is made into before the walk */
 enum hmmk_state {
 	HMMK_NONE,		/* never touched: pte_none */
@@ -96,7 +102,11 @@ struct hmmk {
 	u32 seed;			/* tags written into pages */
 };
 
-struct hmmk *hmmk_init(struct kunit *test);
+/*
+ * The suites' .init: a context for each case (and each parameter) in
+ * test->priv, its mm attached to the case's thread.
+ */
+int hmmk_suite_init(struct kunit *test);
 
 /* The device private owner of the test: range->dev_private_owner */
 static inline void *hmmk_owner(struct hmmk *ctx)
@@ -113,6 +123,12 @@ unsigned long hmmk_map_pfnmap(struct hmmk *ctx, unsigned long npages);
 unsigned long hmmk_map_fixed(struct hmmk *ctx, unsigned long addr,
 			     unsigned long npages, unsigned long prot);
 void hmmk_unmap(struct hmmk *ctx, unsigned long addr, unsigned long npages);
+/*
+ * Pin the page at @addr as a driver would (FOLL_LONGTERM). hmmk_unpin()
+ * unpins it; so does the end of the test, after a failed assertion.
+ */
+struct page *hmmk_pin(struct hmmk *ctx, unsigned long addr);
+void hmmk_unpin(struct hmmk *ctx, struct page *page);
 
 /* Page states */
 void hmmk_set_state(struct hmmk *ctx, unsigned long addr,
@@ -179,6 +195,7 @@ void hmmk_expect_balanced(struct hmmk *ctx);
 struct hmmk_held;
 struct hmmk_held *hmmk_hold(struct hmmk *ctx, unsigned long addr,
 			    unsigned long npages);
+struct hmmk_held *hmmk_hold_thp(struct hmmk *ctx, unsigned long addr);
 void hmmk_release_after(struct hmmk_held *held, unsigned int ms);
 void hmmk_release_wait(struct hmmk_held *held);
 bool hmmk_released(struct hmmk_held *held);

@@ -89,9 +89,10 @@ static void hmmk_held_cleanup(void *data)
 		wait_for_completion(&held->done);
 }
 
-/* Replace the pages at @addr with migration entries the test holds */
-struct hmmk_held *hmmk_hold(struct hmmk *ctx, unsigned long addr,
-			    unsigned long npages)
+static struct hmmk_held *hmmk_hold_flags(struct hmmk *ctx, unsigned long addr,
+					 unsigned long npages,
+					 unsigned long flags,
+					 unsigned long cpages)
 {
 	struct kunit *test = ctx->test;
 	struct hmmk_held *held;
@@ -101,8 +102,7 @@ struct hmmk_held *hmmk_hold(struct hmmk *ctx, unsigned long addr,
 	KUNIT_ASSERT_NOT_NULL(test, held);
 	held->ctx = ctx;
 	init_completion(&held->done);
-	hmmk_migrate_init(ctx, &held->migrate, addr, npages,
-			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_migrate_init(ctx, &held->migrate, addr, npages, flags);
 	/* Not our owner: the driver notifier must see this invalidation */
 	held->migrate.pgmap_owner = held;
 	mmap_read_lock(ctx->mm);
@@ -110,10 +110,26 @@ struct hmmk_held *hmmk_hold(struct hmmk *ctx, unsigned long addr,
 	ret = migrate_vma_setup(&held->migrate);
 	mmap_read_unlock(ctx->mm);
 	KUNIT_ASSERT_EQ(test, ret, 0);
-	KUNIT_ASSERT_EQ(test, held->migrate.cpages, npages);
+	KUNIT_ASSERT_EQ(test, held->migrate.cpages, cpages);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hmmk_held_cleanup,
 							held), 0);
 	return held;
+}
+
+/* Replace the pages at @addr with migration entries the test holds */
+struct hmmk_held *hmmk_hold(struct hmmk *ctx, unsigned long addr,
+			    unsigned long npages)
+{
+	return hmmk_hold_flags(ctx, addr, npages, MIGRATE_VMA_SELECT_SYSTEM,
+			       npages);
+}
+
+/* Replace the THP at @addr with a PMD migration entry the test holds */
+struct hmmk_held *hmmk_hold_thp(struct hmmk *ctx, unsigned long addr)
+{
+	return hmmk_hold_flags(ctx, addr, HMMK_PMD_PAGES,
+			       MIGRATE_VMA_SELECT_SYSTEM |
+			       MIGRATE_VMA_SELECT_COMPOUND, 1);
 }
 
 /* Finalize from a helper thread, @ms milliseconds from now */

@@ -87,7 +87,7 @@ static void hmmk_cleanup(void *data)
 	mmu_notifier_unregister(&ctx->mn, ctx->mm);
 }
 
-struct hmmk *hmmk_init(struct kunit *test)
+static struct hmmk *hmmk_init(struct kunit *test)
 {
 	struct hmmk *ctx;
 	int ret;
@@ -112,6 +112,17 @@ struct hmmk *hmmk_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hmmk_cleanup,
 							ctx), 0);
 	return ctx;
+}
+
+void hmmk_desc(struct kunit *test, const void *param, char *desc)
+{
+	strscpy(desc, *(const char * const *)param, KUNIT_PARAM_DESC_SIZE);
+}
+
+int hmmk_suite_init(struct kunit *test)
+{
+	test->priv = hmmk_init(test);
+	return 0;
 }
 
 /* Memory */
@@ -211,6 +222,28 @@ unsigned long hmmk_map_fixed(struct hmmk *ctx, unsigned long addr,
 void hmmk_unmap(struct hmmk *ctx, unsigned long addr, unsigned long npages)
 {
 	KUNIT_ASSERT_EQ(ctx->test, vm_munmap(addr, npages << PAGE_SHIFT), 0);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(hmmk_unpin_action, unpin_user_page, struct page *);
+
+struct page *hmmk_pin(struct hmmk *ctx, unsigned long addr)
+{
+	struct page *page = NULL;
+	long ret;
+
+	mmap_read_lock(ctx->mm);
+	ret = pin_user_pages(addr, 1, FOLL_WRITE | FOLL_LONGTERM, &page);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_ASSERT_EQ(ctx->test, ret, 1);
+	KUNIT_ASSERT_EQ(ctx->test, kunit_add_action_or_reset(ctx->test,
+							     hmmk_unpin_action,
+							     page), 0);
+	return page;
+}
+
+void hmmk_unpin(struct hmmk *ctx, struct page *page)
+{
+	kunit_release_action(ctx->test, hmmk_unpin_action, page);
 }
 
 /* Page contents: each page starts with a tag made of its address */

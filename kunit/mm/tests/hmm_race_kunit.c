@@ -7,8 +7,8 @@
  * through both entry points, for a fixed number of walks with a fixed seed.
  * Whatever each walk returns, it must leave nothing behind: no migration
  * entry, no locked folio, no reference, no open invalidation, no lost data.
- * On the x86_64 tiers (SMP, two CPUs) both threads really run at once; with
- * lockdep and KASAN in x86_64-debug.
+ * On an SMP kernel with two CPUs or more both threads really run at once;
+ * lockdep and KASAN see what they do.
  */
 #include <linux/delay.h>
 #include <linux/kthread.h>
@@ -43,6 +43,8 @@ struct hmm_race_case {
 	bool thp;	/* the range starts as one THP where THP is built */
 };
 
+static_assert(offsetof(struct hmm_race_case, desc) == 0);
+
 static const struct hmm_race_case hmm_race_cases[] = {
 	{ "zap", RACER_ZAP },
 	{ "zap THP", RACER_ZAP, true },
@@ -52,19 +54,10 @@ static const struct hmm_race_case hmm_race_cases[] = {
 	{ "NUMA hinting", RACER_NUMA },
 };
 
-static void hmm_race_cases_desc(struct kunit *test, const void *param,
-				char *desc)
-{
-	const struct hmm_race_case *c = param;
-
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
 static int hmm_race_cases_init(struct kunit *test)
 {
 	kunit_register_params_array(test, hmm_race_cases,
-				    ARRAY_SIZE(hmm_race_cases),
-				    hmm_race_cases_desc);
+				    ARRAY_SIZE(hmm_race_cases), hmmk_desc);
 	return 0;
 }
 
@@ -190,7 +183,7 @@ static void hmmk_racer_stop(void *data)
 static void hmm_race_walk(struct kunit *test)
 {
 	const struct hmm_race_case *c = test->param_value;
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	unsigned long addr, i, walks, ok = 0;
 	struct task_struct *task;
 	struct hmmk_racer *r;
@@ -316,6 +309,7 @@ static struct kunit_case hmm_race_test_cases[] = {
 
 static struct kunit_suite hmm_race_test_suite = {
 	.name = "hmm_race",
+	.init = hmmk_suite_init,
 	.test_cases = hmm_race_test_cases,
 };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Benchmark of the unified walk (make bench): for each page state and range
+ * Benchmark of the unified walk: for each page state and range
  * size, the time and the counted steps of each way to fault and prepare a
  * range for migration. One line per measurement:
  *
@@ -10,7 +10,8 @@
  *
  * times in ns per page (the last: ns of the fastest call, unrounded),
  * counts per call (the same on every repetition).
- * Marked slow: the KUnit tiers leave it out (--filter 'speed>slow').
+ * Marked very slow (minutes): a run filtered with 'speed>very_slow' leaves
+ * it out, and keeps the slow cases of the tests.
  *
  * Strategies:
  *   two_walk	hmm_range_fault() then migrate_vma_setup()
@@ -24,9 +25,10 @@
  *   reference	write-faulting fresh anonymous memory: no HMM code, the
  *		yardstick that makes times of two boots comparable
  *
- * Built on 7.2.8 too, for the plain_* and reference lines: the Makefile
- * defines HMM_BENCH_UNIFIED where hmm.h has the unified API and
- * HMM_BENCH_COUNTS where mm/internal.h has the step counters.
+ * On a kernel without the single walk only the plain_* and reference
+ * lines are built. The patch that counts the steps of the single walk
+ * defines HMM_BENCH_UNIFIED, and HMM_BENCH_COUNTS where the counting is
+ * on (CONFIG_HMM_KUNIT_BENCH_COUNTS).
  */
 #include <linux/mm.h>
 #include <linux/ktime.h>
@@ -308,11 +310,15 @@ static void bench_reference(struct kunit *test, struct hmmk *ctx,
 
 static const unsigned long bench_kib[] = { 64, 256, 1024, 4096, 16384, 65536 };
 
-/* hmm_bench_kunit.only=<state>: measure one page state only */
+/* Its parameters are hmm_bench.*, whichever object it is built into */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "hmm_bench."
+
+/* hmm_bench.only=<state>: measure one page state only */
 static char *only;
 module_param(only, charp, 0444);
 
-/* hmm_bench_kunit.plain=1: measure only the calls drivers make today */
+/* hmm_bench.plain=1: measure only the calls drivers make today */
 static bool plain;
 module_param(plain, bool, 0444);
 
@@ -329,7 +335,7 @@ static bool bench_wanted(enum bench_strategy s)
 
 static void hmm_bench_all(struct kunit *test)
 {
-	struct hmmk *ctx = hmmk_init(test);
+	struct hmmk *ctx = test->priv;
 	enum bench_state state;
 	enum bench_strategy s;
 	int i;
@@ -355,12 +361,13 @@ static void hmm_bench_all(struct kunit *test)
 }
 
 static struct kunit_case hmm_bench_test_cases[] = {
-	KUNIT_CASE_SLOW(hmm_bench_all),
+	KUNIT_CASE_ATTR(hmm_bench_all, { .speed = KUNIT_SPEED_VERY_SLOW }),
 	{}
 };
 
 static struct kunit_suite hmm_bench_test_suite = {
 	.name = "hmm_bench",
+	.init = hmmk_suite_init,
 	.test_cases = hmm_bench_test_cases,
 };
 

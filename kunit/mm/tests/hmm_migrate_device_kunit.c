@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hmm_migrate_device suite: device private pages, small and THP, of
+ * the caller's pgmap owner and of another, and the CPU fault that brings
+ * them back (migrate_to_ram() with a fault_page).
+ */
+#include <linux/fs_context.h>
+#include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/falloc.h>
+#include <linux/delay.h>
+#include <linux/huge_mm.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/mman.h>
+#include <linux/rmap.h>
+#include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
+#include <linux/swap.h>
+
+#include "hmm_migrate_kunit.h"
+
+/*
+ * Another driver's device private page after pages already prepared: its
+ * migrate_to_ram() runs with none of them locked (they are put back first,
+ * then prepared again), and every page ends up prepared.
+ */
+static void hmm_migrate_foreign_unlocked(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->foreign, addr + 2 * PAGE_SIZE, NPAGES - 2,
+		       false);
+	ctx->probe_page = hmmk_page(ctx, addr);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ_MSG(test, ctx->probe_locked, 0,
+			    "page 0's folio was locked in another driver's migrate_to_ram() (-1: not called)");
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		struct page *page = migrate_pfn_to_page(p.migrate.src[i]);
+
+		KUNIT_EXPECT_TRUE_MSG(test, page && !is_zone_device_page(page),
+				      "page %lu not prepared in RAM", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+/*
+ * Our own device pages: prepared with MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+ * else reported as they are, never faulted back.
+ */
+static void hmm_migrate_device_own(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->dev, addr, NPAGES, false);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	hmmk_expect_prepared(ctx, &p.migrate, snap);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; *via == VIA_HMM && i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE,
+				    "page %lu", i);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_DEVICE), NPAGES);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+/*
+ * A CPU fault on our own device page, where the driver's migrate_to_ram()
+ * calls migrate_vma_setup() with MIGRATE_VMA_FAULT and fault_page (and
+ * MIGRATE_VMA_SELECT_SYSTEM, without which the walk of hmm_range_fault()
+ * does not run): the fault path already holds that page's lock, so the
+ * walk prepares it without locking it again, and the other pages of the
+ * range with their own lock. The pages come back with their data.
+ */
+static void hmm_migrate_device_cpu_fault(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, blk;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, 2 * NPAGES);
+	hmmk_write(ctx, addr, 2 * NPAGES);
+	hmmk_to_device(ctx, ctx->dev, addr, 2 * NPAGES, false);
+	/* NPAGES pages in the VMA, aligned as migrate_to_ram() aligns them */
+	blk = ALIGN(addr, NPAGES << PAGE_SHIFT);
+	ctx->to_ram_flags = MIGRATE_VMA_FAULT | MIGRATE_VMA_SELECT_SYSTEM;
+
+	ctx->to_ram_npages = 1;
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, blk + 2 * PAGE_SIZE),
+			hmmk_tag(ctx, blk + 2 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, 1);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, blk + 2 * PAGE_SIZE),
+			HMMK_PTE_PRESENT);
+
+	/* The whole block: page 2 is system memory now, selected too */
+	ctx->to_ram_npages = NPAGES;
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, blk + 5 * PAGE_SIZE),
+			hmmk_tag(ctx, blk + 5 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, NPAGES);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, blk, NPAGES,
+					     HMMK_PTE_PRESENT), NPAGES);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, 2 * NPAGES,
+					     HMMK_PTE_DEVICE), NPAGES);
+	hmmk_expect_data(ctx, blk, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, 2 * NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, 2 * NPAGES);
+}
+
+/* Another owner's device pages: faulted back to RAM, then prepared */
+static void hmm_migrate_device_foreign(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->foreign, addr, NPAGES, false);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		struct page *page = migrate_pfn_to_page(p.migrate.src[i]);
+
+		KUNIT_EXPECT_TRUE_MSG(test, page && !is_zone_device_page(page),
+				      "page %lu not faulted back", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				hmmk_tag(ctx, addr + i * PAGE_SIZE));
+	hmmk_expect_balanced(ctx);
+
+	/* Without a fault request they stay where they are */
+	hmmk_to_device(ctx, ctx->foreign, addr, NPAGES, false);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_DEVICE), NPAGES);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+/*
+ * A device private THP of ours: one unit with MIGRATE_VMA_SELECT_COMPOUND,
+ * else split. Neither may loop forever.
+ */
+static void hmm_migrate_device_thp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, select;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	hmmk_need_device(ctx);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	hmmk_to_device(ctx, ctx->dev, addr, HMMK_PMD_PAGES, true);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+
+	select = MIGRATE_VMA_SELECT_DEVICE_PRIVATE | MIGRATE_VMA_SELECT_COMPOUND;
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT, select), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
+	KUNIT_EXPECT_TRUE(test, p.migrate.src[0] & MIGRATE_PFN_COMPOUND);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+
+	select = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT, select), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, HMMK_PMD_PAGES);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
+}
+
+/*
+ * Another driver's device private THP, mapped by a PMD: not ours, so without
+ * a fault request it is neither prepared nor reported valid, whatever the
+ * selection (HMM_PFN_ERROR, as for any non-present PMD nobody faults).
+ */
+static void hmm_migrate_foreign_device_thp(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_thp(test);
+	hmmk_need_device(ctx);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	hmmk_to_device(ctx, ctx->foreign, addr, HMMK_PMD_PAGES, true);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_DEVICE);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
+					   HMMK_PMD_PAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; i < HMMK_PMD_PAGES; i += 31)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_ERROR, "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_DEVICE);
+
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
+}
+
+static struct kunit_case hmm_migrate_device_test_cases[] = {
+	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_device_foreign, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_foreign_unlocked, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_device_cpu_fault),
+	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_foreign_device_thp),
+	{}
+};
+
+static struct kunit_suite hmm_migrate_device_test_suite = {
+	.name = "hmm_migrate_device",
+	.init = hmmk_suite_init,
+	.test_cases = hmm_migrate_device_test_cases,
+};
+
+kunit_test_suite(hmm_migrate_device_test_suite);

@@ -1,0 +1,663 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hmm_migrate_thp suite: large folios. PMD-mapped THPs prepared whole
+ * or split, PTE-mapped THPs, mTHPs, the huge zero page, file THPs, and
+ * large folios that cannot be split.
+ */
+#include <linux/fs_context.h>
+#include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/falloc.h>
+#include <linux/delay.h>
+#include <linux/huge_mm.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/mman.h>
+#include <linux/rmap.h>
+#include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
+#include <linux/swap.h>
+
+#include "hmm_migrate_kunit.h"
+
+/*
+ * A THP that can be neither prepared as a unit nor split (a page of it is
+ * pinned): reported as it is, no page of it prepared, and the walk ends,
+ * asked for part of it or for all of it as one unit.
+ */
+static void hmm_migrate_unsplittable_thp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct page *pinned;
+	struct hmmk_prep p;
+	unsigned long addr;
+	int ret;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	pinned = hmmk_pin(ctx, addr + 3 * PAGE_SIZE);
+
+	/* Part of the THP: it must be split, and cannot be */
+	ret = hmmk_prepare(ctx, &p, *via, addr, 16, HMM_PFN_REQ_FAULT,
+			   MIGRATE_VMA_SELECT_SYSTEM);
+	HMMK_EXPECT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	if (!ret)
+		hmmk_prep_restore(ctx, &p);
+
+	/*
+	 * Whole, as one unit: its PMD cannot become a migration entry (the
+	 * pinned page cannot be shared), so it is not prepared, nor left
+	 * locked
+	 */
+	ret = hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+			   HMM_PFN_REQ_FAULT, MIGRATE_VMA_SELECT_SYSTEM |
+			   MIGRATE_VMA_SELECT_COMPOUND);
+	HMMK_EXPECT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_EXPECT_FALSE(test, folio_test_locked(page_folio(pinned)));
+	if (!ret)
+		hmmk_prep_restore(ctx, &p);
+	hmmk_unpin(ctx, pinned);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+#define MTHP_ORDER	4
+
+/*
+ * A PMD aligned anonymous range of @small written pages of order 0, then
+ * @large written pages in folios of order 4 (mTHP, mapped by PTEs); only
+ * order 4 is enabled, and only for the time of the writes. Skips the test
+ * without mTHP.
+ */
+static unsigned long hmmk_map_mthp(struct hmmk *ctx, unsigned long small,
+				   unsigned long large)
+{
+	struct kunit *test = ctx->test;
+	struct folio *folio;
+	unsigned long addr = 0;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long always, madvise, inherit;
+
+	always = READ_ONCE(huge_anon_orders_always);
+	madvise = READ_ONCE(huge_anon_orders_madvise);
+	inherit = READ_ONCE(huge_anon_orders_inherit);
+	WRITE_ONCE(huge_anon_orders_always, 0);
+	WRITE_ONCE(huge_anon_orders_inherit, 0);
+	WRITE_ONCE(huge_anon_orders_madvise, 0);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, small);
+	WRITE_ONCE(huge_anon_orders_madvise, BIT(MTHP_ORDER));
+	hmmk_write(ctx, addr + small * PAGE_SIZE, large);
+	WRITE_ONCE(huge_anon_orders_always, always);
+	WRITE_ONCE(huge_anon_orders_inherit, inherit);
+	WRITE_ONCE(huge_anon_orders_madvise, madvise);
+#endif
+	folio = addr ? page_folio(hmmk_page(ctx, addr + small * PAGE_SIZE)) : NULL;
+	HMMK_SKIP_UNLESS(test, folio && folio_order(folio) == MTHP_ORDER,
+			 "an mTHP allocation");
+	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	return addr;
+}
+
+/*
+ * Large folios of another order than the PMD's (mTHP, PTE mapped): split and
+ * prepared page by page, as migrate_vma_setup() does, even with
+ * MIGRATE_VMA_SELECT_COMPOUND (only a PMD sized unit is prepared whole).
+ * Two of them: the second is split with the first's pages already counted.
+ */
+static void hmm_migrate_mthp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	unsigned long n = 2 << MTHP_ORDER, addr, i;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_mthp(ctx, 0, n);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	for (i = 0; i < n; i++) {
+		struct page *page = migrate_pfn_to_page(p.migrate.src[i]);
+
+		KUNIT_EXPECT_FALSE_MSG(test, p.migrate.src[i] &
+				       MIGRATE_PFN_COMPOUND, "page %lu", i);
+		KUNIT_EXPECT_TRUE_MSG(test, page &&
+				      !folio_test_large(page_folio(page)),
+				      "page %lu not split", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_data(ctx, addr, n);
+	hmmk_expect_unleaked(ctx, addr, n);
+	hmmk_expect_balanced(ctx);
+}
+
+/*
+ * Small pages, then a pinned mTHP in the same PMD: the mTHP cannot be split,
+ * so the walk stops there. The small pages before it stay prepared and
+ * counted (a count lost at the split would leave them locked behind
+ * migration entries with cpages 0, never unmapped nor restored).
+ */
+static void hmm_migrate_unsplittable_mthp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	unsigned long small = 16, n = small + (1 << MTHP_ORDER), addr, i;
+	struct page *pinned;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	int ret;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_mthp(ctx, small, 1 << MTHP_ORDER);
+	snap = hmmk_snapshot(ctx, addr, small);
+	pinned = hmmk_pin(ctx, addr + (small + 3) * PAGE_SIZE);
+
+	ret = hmmk_prepare(ctx, &p, *via, addr, n, HMM_PFN_REQ_FAULT,
+			   MIGRATE_VMA_SELECT_SYSTEM);
+	HMMK_EXPECT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, small);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, !!(p.migrate.src[i] & MIGRATE_PFN_MIGRATE),
+				    i < small, "page %lu", i);
+	if (!ret)
+		hmmk_prep_restore(ctx, &p);
+	hmmk_unpin(ctx, pinned);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_expect_data(ctx, addr, n);
+}
+
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/* A tmpfs mounted huge=always: its files are backed by PMD sized folios */
+static struct vfsmount *hmmk_mount_huge_tmpfs(struct kunit *test)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+	struct fs_context *fc;
+	struct vfsmount *mnt;
+
+	KUNIT_ASSERT_NOT_NULL(test, type);
+	fc = fs_context_for_mount(type, SB_KERNMOUNT);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(fc));
+	mnt = ERR_PTR(vfs_parse_fs_string(fc, "huge", "always"));
+	if (!IS_ERR(mnt))
+		mnt = fc_mount_longterm(fc);
+	put_fs_context(fc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mnt));
+	return mnt;
+}
+
+/*
+ * One PMD of a new file of @mnt, written through a shared mapping, then
+ * mapped @shared: the shared mapping itself, or a private one only read.
+ */
+static unsigned long hmmk_map_file_thp(struct hmmk *ctx, struct vfsmount *mnt,
+				       bool shared)
+{
+	struct file *file;
+	unsigned long addr;
+
+	file = shmem_file_setup_with_mnt(mnt, "hmmk", PMD_SIZE,
+					 mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(ctx->test, IS_ERR(file));
+	/* tmpfs places the mappings PMD aligned for its huge folios */
+	addr = vm_mmap(file, 0, PMD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	if (!IS_ERR_VALUE(addr)) {
+		hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+		if (!shared) {
+			vm_munmap(addr, PMD_SIZE);
+			addr = vm_mmap(file, 0, PMD_SIZE, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE, 0);
+		}
+	}
+	fput(file);
+	HMMK_ASSERT_ADDR(ctx->test, addr);
+	if (!shared)
+		hmmk_read(ctx, addr, HMMK_PMD_PAGES);
+	return addr;
+}
+
+/* The first word of each page of the PMD at @addr */
+static u64 *hmmk_peek_pmd(struct hmmk *ctx, unsigned long addr)
+{
+	u64 *words = kunit_kcalloc(ctx->test, HMMK_PMD_PAGES, sizeof(*words),
+				   GFP_KERNEL);
+	unsigned long i;
+
+	KUNIT_ASSERT_NOT_NULL(ctx->test, words);
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		words[i] = hmmk_peek(ctx, addr + i * PAGE_SIZE);
+	return words;
+}
+#endif
+
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * Prepare @n pages of a new file THP mapped @shared: @req as for
+ * hmmk_prepare(). Each page prepared is a page with data, reported valid;
+ * the data is as it was after the restore. Returns the pages prepared,
+ * their src entries in @src.
+ */
+static unsigned long hmmk_file_thp_prepare(struct hmmk *ctx,
+					   struct vfsmount *mnt, bool shared,
+					   enum hmmk_via via, unsigned long req,
+					   unsigned long n, unsigned long *src)
+{
+	struct kunit *test = ctx->test;
+	const char *what = shared ? "shared" : "private";
+	unsigned long addr, i, cpages;
+	struct hmmk_prep p;
+	u64 *before;
+
+	addr = hmmk_map_file_thp(ctx, mnt, shared);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a file THP");
+	before = hmmk_peek_pmd(ctx, addr);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, via, addr, n, req,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	for (i = 0; i < n; i++) {
+		src[i] = p.migrate.src[i];
+		if (src[i] & MIGRATE_PFN_MIGRATE)
+			KUNIT_EXPECT_TRUE_MSG(test, migrate_pfn_to_page(src[i]),
+					      "%s page %lu: data prepared as a hole",
+					      what, i);
+		if (via == VIA_HMM && (p.range.hmm_pfns[i] & HMM_PFN_MIGRATE))
+			KUNIT_EXPECT_TRUE_MSG(test, p.range.hmm_pfns[i] & HMM_PFN_VALID,
+					      "%s page %lu: data reported as a hole",
+					      what, i);
+	}
+	cpages = p.migrate.cpages;
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    before[i], "%s page %lu: data", what, i);
+	hmmk_expect_balanced(ctx);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, PMD_SIZE), 0);
+	return cpages;
+}
+#endif
+
+/*
+ * Part of a file THP (tmpfs huge=always), mapped shared and written, or
+ * private and only read. Without a fault request the unified walk prepares
+ * what migrate_vma_setup()'s own walk collects (nothing: it splits
+ * the THP and skips the hole it leaves in a file VMA); with one, it faults
+ * the pages back in and prepares each. Never a page with data as a hole,
+ * and the data stays as it was.
+ */
+static void hmm_migrate_file_thp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long ref[16], src[16], n = 16, i, cpages, ref_cpages;
+	struct vfsmount *mnt;
+	bool shared;
+
+	mnt = hmmk_mount_huge_tmpfs(test);
+	for (shared = false; ; shared = true) {
+		const char *what = shared ? "shared" : "private";
+
+		ref_cpages = hmmk_file_thp_prepare(ctx, mnt, shared, VIA_PLAIN,
+						   0, n, ref);
+		if (*via == VIA_HMM) {
+			/* No fault request: as migrate_vma_setup() */
+			cpages = hmmk_file_thp_prepare(ctx, mnt, shared, VIA_HMM,
+						       0, n, src);
+			KUNIT_EXPECT_EQ_MSG(test, cpages, ref_cpages,
+					    "%s: cpages without a fault", what);
+			for (i = 0; i < n; i++)
+				KUNIT_EXPECT_EQ_MSG(test, src[i] & (MIGRATE_PFN_MIGRATE |
+						    MIGRATE_PFN_COMPOUND),
+						    ref[i] & (MIGRATE_PFN_MIGRATE |
+						    MIGRATE_PFN_COMPOUND),
+						    "%s page %lu without a fault", what, i);
+		}
+		if (*via != VIA_PLAIN) {
+			cpages = hmmk_file_thp_prepare(ctx, mnt, shared, *via,
+						       HMM_PFN_REQ_FAULT, n, src);
+			KUNIT_EXPECT_EQ_MSG(test, cpages, n,
+					    "%s: faulted in and prepared", what);
+		}
+		kunit_info(test, "%s file THP, %lu pages: migrate_vma_setup() collects %lu",
+			   what, n, ref_cpages);
+		if (shared)
+			break;
+	}
+	kern_unmount(mnt);
+#else
+	kunit_skip(test, "needs CONFIG_TRANSPARENT_HUGEPAGE");
+#endif
+}
+
+/*
+ * Small file pages, then three file THPs, in one shared tmpfs mapping: each
+ * THP must be split (no MIGRATE_VMA_SELECT_COMPOUND), which in a file clears
+ * its PTEs, so its pages need faults that may wait while the small pages
+ * are held. Every page is prepared all the same, in a bounded number of
+ * passes: not -EBUSY once per THP.
+ */
+static void hmm_migrate_file_thps(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long n = 4 * HMMK_PMD_PAGES, addr, i;
+	struct vfsmount *mnt;
+	struct hmmk_prep p;
+	struct file *file;
+	u64 *before;
+
+	hmmk_need_thp(test);
+	mnt = hmmk_mount_huge_tmpfs(test);
+	file = shmem_file_setup_with_mnt(mnt, "hmmk", 4 * PMD_SIZE,
+					 mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	addr = vm_mmap(file, 0, 4 * PMD_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, 0);
+	if (!IS_ERR_VALUE(addr)) {
+		hmmk_write(ctx, addr, n);
+		/* A hole punched in the first THP splits it into small pages */
+		KUNIT_EXPECT_EQ(test, vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE |
+						    FALLOC_FL_KEEP_SIZE,
+						    PAGE_SIZE, PAGE_SIZE), 0);
+		hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	}
+	fput(file);
+	HMMK_ASSERT_ADDR(test, addr);
+	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	for (i = 1; i < 4; i++)
+		HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr + i * PMD_SIZE),
+				 "file THPs");
+	before = kunit_kcalloc(test, n, sizeof(*before), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	for (i = 0; i < n; i++)
+		before[i] = hmmk_peek(ctx, addr + i * PAGE_SIZE);
+
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, migrate_pfn_to_page(p.migrate.src[i]) &&
+				      (p.migrate.src[i] & MIGRATE_PFN_MIGRATE),
+				      "page %lu not prepared", i);
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    before[i], "page %lu: data", i);
+	hmmk_expect_balanced(ctx);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, 4 * PMD_SIZE), 0);
+	kern_unmount(mnt);
+#else
+	kunit_skip(test, "needs CONFIG_TRANSPARENT_HUGEPAGE");
+#endif
+}
+
+/*
+ * Four file THPs (huge tmpfs, written through a mapping of their own)
+ * mapped shared where no page table is yet: the walk meets one hole above
+ * the PMDs, faults the THPs in, and splits each to prepare its pages. Each
+ * split zaps the PMD it splits (a file folio's PTEs come back at the next
+ * fault), so each PMD is faulted again: that must not count against the
+ * other PMDs and end in -EBUSY.
+ */
+static void hmm_migrate_file_thps_hole(struct kunit *test)
+{
+	unsigned long n = 4 * HMMK_PMD_PAGES, len = 4 * PMD_SIZE;
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+
+	hmmk_need_thp(test);
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	{
+	unsigned long written, map, addr, i;
+	struct vfsmount *mnt;
+	struct hmmk_prep p;
+	struct file *file;
+
+	mnt = hmmk_mount_huge_tmpfs(test);
+	file = shmem_file_setup_with_mnt(mnt, "hmmk", len,
+					 mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	written = vm_mmap(file, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	map = vm_mmap(NULL, 0, 2 * PUD_SIZE, PROT_NONE,
+		      MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, 0);
+	addr = ALIGN(map, PUD_SIZE);
+	if (!IS_ERR_VALUE(written)) {
+		hmmk_write(ctx, written, n);
+		vm_munmap(written, len);
+	}
+	if (!IS_ERR_VALUE(map))
+		map = vm_mmap(file, addr, len, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_FIXED, 0);
+	fput(file);
+	HMMK_ASSERT_ADDR(test, written);
+	KUNIT_ASSERT_EQ(test, map, addr);
+	KUNIT_ASSERT_TRUE(test, hmmk_no_pmd_table(ctx, addr));
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < n; i += 97)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    hmmk_tag(ctx, written + i * PAGE_SIZE),
+				    "page %lu", i);
+	hmmk_expect_unleaked(ctx, addr, n);
+	hmmk_expect_balanced(ctx);
+	}
+#endif
+}
+
+/*
+ * A THP another thread migrates as one unit, so a PMD migration entry:
+ * asked for a fault, the walk waits for the entry to go, then prepares the
+ * THP back in place, with its data.
+ */
+static void hmm_migrate_waits_for_pmd_entry(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct hmmk_held *held;
+	struct hmmk_prep p;
+	unsigned long addr;
+
+	hmmk_need_thp(test);
+	HMMK_SKIP_UNLESS(test, thp_migration_supported(), "THP migration");
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	held = hmmk_hold_thp(ctx, addr);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_MIGRATION);
+	hmmk_release_after(held, 100);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, hmmk_released(held),
+			      "returned before the migration entry went away");
+	hmmk_release_wait(held);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
+	KUNIT_EXPECT_TRUE(test, p.migrate.src[0] & MIGRATE_PFN_COMPOUND);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	hmmk_expect_data(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+struct hmm_thp_case {
+	const char *desc;
+	enum hmmk_via via;
+	bool compound;
+	long first, npages;	/* the range, in pages from the THP */
+};
+
+static_assert(offsetof(struct hmm_thp_case, desc) == 0);
+
+static const struct hmm_thp_case hmm_thp_cases[] = {
+	{ "hmm_range_fault, compound", VIA_HMM, true, 0, 512 },
+	{ "migrate_vma_setup, compound", VIA_VMA, true, 0, 512 },
+	{ "hmm_range_fault, split", VIA_HMM, false, 0, 512 },
+	{ "migrate_vma_setup, split", VIA_VMA, false, 0, 512 },
+	{ "hmm_range_fault, range inside", VIA_HMM, true, 100, 8 },
+	{ "migrate_vma_setup, range inside", VIA_VMA, true, 100, 8 },
+};
+
+static int hmm_thp_cases_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_thp_cases,
+				    ARRAY_SIZE(hmm_thp_cases), hmmk_desc);
+	return 0;
+}
+
+/*
+ * A PMD mapped THP: one unit with MIGRATE_VMA_SELECT_COMPOUND and a range
+ * covering it, else split and prepared page by page.
+ */
+static void hmm_migrate_thp(struct kunit *test)
+{
+	const struct hmm_thp_case *c = test->param_value;
+	unsigned long select = MIGRATE_VMA_SELECT_SYSTEM;
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, start, i;
+	bool compound;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	if (c->compound)
+		select |= MIGRATE_VMA_SELECT_COMPOUND;
+	compound = c->compound && c->npages == HMMK_PMD_PAGES;
+	start = addr + c->first * PAGE_SIZE;
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, c->via, start, c->npages,
+					   HMM_PFN_REQ_FAULT, select), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, compound ? 1 : c->npages);
+	KUNIT_EXPECT_TRUE(test, p.migrate.src[0] & MIGRATE_PFN_MIGRATE);
+	KUNIT_EXPECT_EQ(test, !!(p.migrate.src[0] & MIGRATE_PFN_COMPOUND),
+			compound);
+	for (i = 1; i < c->npages; i++)
+		KUNIT_EXPECT_EQ_MSG(test, !!p.migrate.src[i], !compound,
+				    "src[%lu] = %#lx", i, p.migrate.src[i]);
+	for (i = 0; c->via == VIA_HMM && i < c->npages; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE |
+				    HMM_PFN_MIGRATE |
+				    (compound ? HMM_PFN_COMPOUND : 0),
+				    "page %lu", i);
+	KUNIT_EXPECT_EQ(test, hmmk_pmd_mapped(ctx, addr), compound);
+
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+					     HMMK_PTE_MIGRATION), 0);
+	for (i = 0; i < HMMK_PMD_PAGES; i += 37)
+		KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				hmmk_tag(ctx, addr + i * PAGE_SIZE));
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+/* The huge zero page: holes, one unit or page by page; never faulted */
+static void hmm_migrate_huge_zero(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_read(ctx, addr, 1);
+	HMMK_SKIP_UNLESS(test, hmmk_pte(ctx, addr) == HMMK_PTE_ZERO &&
+			 hmmk_pmd_mapped(ctx, addr), "the huge zero page");
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
+	KUNIT_EXPECT_EQ(test, p.migrate.src[0],
+			MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND);
+	hmmk_prep_restore(ctx, &p);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, 16,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 16);
+	for (i = 0; i < 16; i++)
+		KUNIT_EXPECT_EQ(test, p.migrate.src[i], MIGRATE_PFN_MIGRATE);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+/* A THP mapped by PTEs (its PMD split by a partial MADV_DONTNEED) */
+static void hmm_migrate_pte_mapped_thp(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, n = HMMK_PMD_PAGES - 1;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	hmmk_dontneed(ctx, addr + n * PAGE_SIZE, 1);
+	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_ASSERT_TRUE(test,
+			  folio_test_large(page_folio(hmmk_page(ctx, addr))));
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM |
+					   MIGRATE_VMA_SELECT_COMPOUND), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	hmmk_prep_restore(ctx, &p);
+	snap = hmmk_snapshot(ctx, addr, n);
+	KUNIT_EXPECT_FALSE(test, folio_test_large(page_folio(snap->p[0].page)));
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + 7 * PAGE_SIZE),
+			hmmk_tag(ctx, addr + 7 * PAGE_SIZE));
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+}
+
+static struct kunit_case hmm_migrate_thp_test_cases[] = {
+	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_thp, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_mthp, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_mthp, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_file_thp, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_file_thps, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_file_thps_hole, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_waits_for_pmd_entry, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
+	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias_plain),
+	{}
+};
+
+static struct kunit_suite hmm_migrate_thp_test_suite = {
+	.name = "hmm_migrate_thp",
+	.init = hmmk_suite_init,
+	.test_cases = hmm_migrate_thp_test_cases,
+};
+
+kunit_test_suite(hmm_migrate_thp_test_suite);

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hmm_swap and hmm_swapcache suites: pages on swap, in the swap cache,
+ * and KSM folios. They need swap on and ksmd running: run them again
+ * (debugfs) once the system has both; at boot they skip.
+ */
+#include <linux/fs_context.h>
+#include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/falloc.h>
+#include <linux/delay.h>
+#include <linux/huge_mm.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/mman.h>
+#include <linux/rmap.h>
+#include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
+#include <linux/swap.h>
+
+#include "hmm_migrate_kunit.h"
+
+/*
+ * Swap and KSM: states that need swap space and ksmd running, which the
+ * guest's init sets up (zram swap, /sys/kernel/mm/ksm/run) before it runs
+ * this suite again through debugfs. At boot there is no swap: it skips.
+ */
+static void hmmk_need_swap(struct kunit *test)
+{
+	if (total_swap_pages <= 0)
+		kunit_skip(test, "needs swap: run it again once swap is on");
+}
+
+/*
+ * KUnit keeps each case's status from the last run and runs no case whose
+ * status says skipped (it takes it for filtered out). The boot run skipped
+ * every case here: once there is swap, clear that so they run again.
+ */
+static int hmm_swap_suite_init(struct kunit_suite *suite)
+{
+	struct kunit_case *c;
+
+	if (total_swap_pages > 0)
+		kunit_suite_for_each_test_case(suite, c)
+			c->status = KUNIT_SUCCESS;
+	return 0;
+}
+
+/*
+ * Written pages swapped out (MADV_PAGEOUT): with a fault request both
+ * entry points swap every page in and prepare it; the plain call collects
+ * none, as it always did, and leaves them on swap.
+ */
+static void hmm_swap_entries(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, i;
+	struct hmmk_prep p;
+
+	hmmk_need_swap(test);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
+					 MADV_PAGEOUT), 0);
+	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, NPAGES,
+						 HMMK_PTE_SWAP), NPAGES,
+			    "MADV_PAGEOUT did not swap every page out");
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	if (*via == VIA_PLAIN) {
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+		KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+						     HMMK_PTE_SWAP), NPAGES);
+	} else {
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+		for (i = 0; i < NPAGES; i++)
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      migrate_pfn_to_page(p.migrate.src[i]) &&
+					      (p.migrate.src[i] & MIGRATE_PFN_MIGRATE),
+					      "page %lu not prepared", i);
+		KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+						     HMMK_PTE_MIGRATION), NPAGES);
+	}
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+/*
+ * Pages swapped out and read back in: mapped again and still in the swap
+ * cache (a read fault keeps the swap slot). Each entry point prepares them
+ * as plain migrate_vma_setup() does, and after the restore they are mapped
+ * with their data, the swap cache's reference neither lost nor doubled.
+ */
+static void hmm_swap_cache(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	unsigned long plain_src[NPAGES];
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_swap(test);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
+					 MADV_PAGEOUT), 0);
+	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, NPAGES,
+						 HMMK_PTE_SWAP), NPAGES,
+			    "MADV_PAGEOUT did not swap every page out");
+	hmmk_read(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_ASSERT_TRUE_MSG(test, snap->p[i].page &&
+				      folio_test_swapcache(page_folio(snap->p[i].page)),
+				      "page %lu is not a mapped swap cache page: is swap on a synchronous device (zram)? Its swap-in frees the swap cache",
+				      i);
+
+	/* The reference: what plain migrate_vma_setup() collects */
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	memcpy(plain_src, p.migrate.src, sizeof(plain_src));
+	hmmk_prep_restore(ctx, &p);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain_src[i],
+				    "page %lu", i);
+		KUNIT_EXPECT_PTR_EQ_MSG(test,
+					migrate_pfn_to_page(p.migrate.src[i]),
+					snap->p[i].page, "page %lu", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      folio_test_swapcache(page_folio(snap->p[i].page)),
+				      "page %lu left the swap cache", i);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+#define HMMK_KSM_WORD	0x4b534d4b534d4b53ULL	/* every page alike */
+
+/*
+ * Pages with the same content, merged by ksmd into one KSM folio mapped
+ * NPAGES times in the range: each entry point prepares the mappings plain
+ * migrate_vma_setup() collects (it locks the folio at the first and cannot
+ * at the others), returns without waiting for its own lock, and the data
+ * stays.
+ */
+static void hmm_swap_ksm(struct kunit *test)
+{
+	static const enum hmmk_via vias[] = { VIA_PLAIN, VIA_HMM, VIA_VMA };
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, i, v, merged = 0;
+	bool plain[NPAGES], collected;
+	struct hmmk_prep p;
+	struct page *page;
+	int tries, ret;
+
+	if (!IS_ENABLED(CONFIG_KSM))
+		kunit_skip(test, "needs CONFIG_KSM");
+	hmmk_need_swap(test);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_ASSERT_EQ(test, put_user(HMMK_KSM_WORD,
+					       (u64 __user *)(addr + i * PAGE_SIZE)),
+				0);
+	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
+					 MADV_MERGEABLE), 0);
+	/* ksmd scans every 20 ms: give it ten seconds */
+	for (tries = 0; tries < 100 && merged < NPAGES; tries++) {
+		msleep(100);
+		for (merged = 0, i = 0; i < NPAGES; i++) {
+			page = hmmk_page(ctx, addr + i * PAGE_SIZE);
+			merged += page && folio_test_ksm(page_folio(page));
+		}
+	}
+	KUNIT_ASSERT_EQ_MSG(test, merged, NPAGES,
+			    "ksmd merged %lu of %d pages: is /sys/kernel/mm/ksm/run 1?",
+			    merged, NPAGES);
+
+	for (v = 0; v < ARRAY_SIZE(vias); v++) {
+		ret = hmmk_prepare(ctx, &p, vias[v], addr, NPAGES,
+				   HMM_PFN_REQ_FAULT, MIGRATE_VMA_SELECT_SYSTEM);
+		KUNIT_EXPECT_EQ_MSG(test, ret, 0, "%s", hmmk_via_name(vias[v]));
+		if (ret)
+			continue;
+		for (i = 0; i < NPAGES; i++) {
+			collected = p.migrate.src[i] & MIGRATE_PFN_MIGRATE;
+			if (vias[v] == VIA_PLAIN)
+				plain[i] = collected;
+			else
+				KUNIT_EXPECT_EQ_MSG(test, collected, plain[i],
+						    "%s: page %lu prepared %d, plain migrate_vma_setup() %d",
+						    hmmk_via_name(vias[v]), i, collected,
+						    plain[i]);
+		}
+		kunit_info(test, "%s: %lu of %d mappings of the KSM folio prepared",
+			   hmmk_via_name(vias[v]), p.migrate.cpages, NPAGES);
+		hmmk_prep_restore(ctx, &p);
+		for (i = 0; i < NPAGES; i++)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    hmmk_peek(ctx, addr + i * PAGE_SIZE),
+					    HMMK_KSM_WORD, "%s: page %lu data",
+					    hmmk_via_name(vias[v]), i);
+	}
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+static struct kunit_case hmm_swap_test_cases[] = {
+	HMMK_CASE_PARAMS(hmm_swap_entries, hmmk_vias_plain),
+	KUNIT_CASE(hmm_swap_ksm),
+	{}
+};
+
+/* On a synchronous swap device (zram): swap-in bypasses the swap cache */
+static struct kunit_suite hmm_swap_test_suite = {
+	.name = "hmm_swap",
+	.init = hmmk_suite_init,
+	.suite_init = hmm_swap_suite_init,
+	.test_cases = hmm_swap_test_cases,
+};
+
+static struct kunit_case hmm_swapcache_test_cases[] = {
+	HMMK_CASE_PARAMS(hmm_swap_entries, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_swap_cache, hmmk_vias),
+	{}
+};
+
+/*
+ * On a swap device that keeps the swap cache (a disk, here a loop device):
+ * swap-in reads ahead into the swap cache, and a folio read back stays
+ * there, mapped, while its slot is kept.
+ */
+static struct kunit_suite hmm_swapcache_test_suite = {
+	.name = "hmm_swapcache",
+	.init = hmmk_suite_init,
+	.suite_init = hmm_swap_suite_init,
+	.test_cases = hmm_swapcache_test_cases,
+};
+
+kunit_test_suites(&hmm_swap_test_suite, &hmm_swapcache_test_suite);
