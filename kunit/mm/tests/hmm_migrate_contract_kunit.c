@@ -1040,6 +1040,102 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 }
 
 /*
+ * Another thread that holds a page cache folio lock and then wants one the
+ * walk holds: as a reader of two pages of one file, in the usual order.
+ */
+struct hmmk_abba {
+	struct folio *holds, *wants;
+	struct completion ready, done;
+	bool got;		/* it saw the walk hold @wants, and took it */
+};
+
+static int hmmk_abba_fn(void *data)
+{
+	struct hmmk_abba *t = data;
+	int ms;
+
+	folio_lock(t->holds);
+	complete(&t->ready);
+	/* Wait a little for the walk to prepare the page, then queue for it */
+	for (ms = 0; ms < 2000 && !folio_test_locked(t->wants); ms += 20)
+		msleep(20);
+	if (folio_test_locked(t->wants)) {
+		folio_lock(t->wants);
+		folio_unlock(t->wants);
+		t->got = true;
+	}
+	folio_unlock(t->holds);
+	complete(&t->done);
+	return 0;
+}
+
+/*
+ * File pages, shared and written or private and only read, with page 2 in
+ * the page cache but not mapped. Another thread locks page 2's folio, then
+ * waits for page 0's, which the walk prepares first. The walk's fault on
+ * page 2 must then wait for that thread: it may only do so with nothing
+ * prepared (a file fault may wait for a folio lock), else the two wait for
+ * each other for ever.
+ */
+static void hmm_migrate_fault_lock_order(struct kunit *test)
+{
+	unsigned long len = NPAGES * PAGE_SIZE, rw, addr, i;
+	struct hmmk *ctx = test->priv;
+	struct task_struct *task;
+	struct hmmk_abba *t;
+	struct hmmk_prep p;
+	struct file *file;
+	int shared;
+
+	for (shared = 0; shared < 2; shared++) {
+		file = shmem_file_setup("hmmk-abba", len,
+					mk_vma_flags(VMA_NORESERVE_BIT));
+		KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+		rw = kunit_vm_mmap(test, file, 0, len, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, 0);
+		addr = shared ? rw : kunit_vm_mmap(test, file, 0, len,
+						    PROT_READ | PROT_WRITE,
+						    MAP_PRIVATE, 0);
+		fput(file);
+		HMMK_ASSERT_ADDR(test, rw);
+		HMMK_ASSERT_ADDR(test, addr);
+		hmmk_write(ctx, rw, NPAGES);
+		t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, t);
+		t->wants = page_folio(hmmk_page(ctx, rw));
+		t->holds = page_folio(hmmk_page(ctx, rw + 2 * PAGE_SIZE));
+		if (!shared)
+			hmmk_read(ctx, addr, NPAGES);
+		/* Fault-around maps neighbours too: unmap page 2 after */
+		hmmk_dontneed(ctx, addr + 2 * PAGE_SIZE, 1);
+		KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + 2 * PAGE_SIZE),
+				HMMK_PTE_NONE);
+		init_completion(&t->ready);
+		init_completion(&t->done);
+		task = kthread_run(hmmk_abba_fn, t, "hmmk-abba");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+		wait_for_completion(&t->ready);
+
+		HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
+						   NPAGES, HMM_PFN_REQ_FAULT,
+						   MIGRATE_VMA_SELECT_SYSTEM), 0);
+		KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&t->done,
+								    10 * HZ));
+		kunit_info(test, "%s: the other thread %s page 0's folio",
+			   shared ? "shared" : "private",
+			   t->got ? "took" : "did not see the walk hold");
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+		hmmk_prep_restore(ctx, &p);
+		for (i = 0; i < NPAGES; i++)
+			KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+					    hmmk_tag(ctx, rw + i * PAGE_SIZE),
+					    "%s page %lu", shared ? "shared" : "private", i);
+		hmmk_expect_unleaked(ctx, addr, NPAGES);
+		hmmk_expect_balanced(ctx);
+	}
+}
+
+/*
  * Our MMU_NOTIFY_MIGRATE invalidation, with pgmap_owner as owner, brackets
  * the PTE changes and is ended before any fault: a driver's fault path may
  * wait for the invalidations of the range to end. The faults here (COW
@@ -1086,6 +1182,7 @@ static struct kunit_case hmm_migrate_contract_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_reuse_chunks),
 	KUNIT_CASE(hmm_migrate_write_rdonly),
 	KUNIT_CASE(hmm_migrate_notifier),
+	KUNIT_CASE_SLOW(hmm_migrate_fault_lock_order),
 	/* Last: an implementation that dereferences NULL crashes here */
 	KUNIT_CASE(hmm_migrate_null_notifier),
 	{}
