@@ -20,6 +20,9 @@ HMMWALK_BUILD=$build "$TOP/ci/build/kunit-kernel.sh" "$tier" > "$out/$name-build
 mapfile -t args < <(HMMWALK_BUILD=$build "$TOP/ci/build/kunit-kernel.sh" --args "$tier")
 for a in "$@"; do args+=(--kernel_args "$a"); done
 export PATH=$TOP/ci/test/qemu:$PATH
+# The benchmark prints a line every few seconds: a guest silent for two
+# minutes hangs (once seen on the posted v2's kernel), stop it then
+export HMMWALK_QEMU_IDLE=${HMMWALK_QEMU_IDLE:-120}
 cd "$TREE"
 HMMWALK_ACCEL=$("$TOP/ci/test/accel.sh" "$build/arch/x86/boot/bzImage") \
 	python3 tools/testing/kunit/kunit.py exec "${args[@]}" \
