@@ -8,7 +8,9 @@ unlock dropped, an error code changed, a && made || and the reverse. Each
 mutant is built and run in the UML tier (and, with TIERS="uml x86_64", the
 x86_64 tier for what UML lets live; "x86_64-debug" and "swap", the swap
 run, can follow); it is killed when a case fails, crashes, hangs or
-splats. Mutants that do not build are not counted.
+splats. Mutants that do not build are not counted. Assertions
+(lockdep_assert*, mmap_assert*, might_sleep, VM_WARN*) are not mutated:
+without one, a correct caller sees nothing different.
 
 usage: ci/test/mutants.py [--max N] [--seed S] [--min-rate PCT] [--list]
                          [--only FILE]
@@ -52,7 +54,7 @@ def mutants_of(path, lines, lo, hi):
         code = line.split('/*')[0].split('//')[0]
         s = code.strip()
         if not s or s.startswith(('*', '#')) or \
-                re.search(r'hmm_count\(|lockdep_assert|might_sleep|VM_WARN', s):
+                re.search(r'hmm_count\(|lockdep_assert|mmap_assert|might_sleep|VM_WARN', s):
             continue
         m = re.match(r'^(\s*)(if|while) \((.*)\)(\s*\{?)\s*$', code)
         if m and m.group(3).count('(') == m.group(3).count(')'):

@@ -87,11 +87,16 @@ struct hmmk {
 	/*
 	 * How the devices' migrate_to_ram() migrates back: its flags added to
 	 * MIGRATE_VMA_SELECT_DEVICE_PRIVATE, the pages around the fault it
-	 * takes along (at most HMMK_TO_RAM_MAX), and the cpages it last saw.
+	 * takes along (at most HMMK_TO_RAM_MAX), and the cpages it last saw;
+	 * how often it was called, and whether it refuses: success with
+	 * nothing migrated, as a driver that lost a race and lets the CPU
+	 * fault again.
 	 */
 	unsigned long to_ram_flags;
 	unsigned long to_ram_npages;
 	unsigned long to_ram_cpages;
+	unsigned int to_ram_calls;
+	bool to_ram_refuse;
 	/*
 	 * Whether the folio of probe_page was locked while the walk slept:
 	 * seen by a device's migrate_to_ram() and by the release of held
@@ -204,6 +209,7 @@ bool hmmk_released(struct hmmk_held *held);
 int hmmk_dev_init(struct hmmk *ctx);
 void hmmk_to_device(struct hmmk *ctx, struct hmmk_dev *dev,
 		    unsigned long addr, unsigned long npages, bool compound);
+unsigned long hmmk_dev_pages_used(struct hmmk_dev *dev);
 bool hmmk_dev_page(struct hmmk_dev *dev, struct page *page);
 struct page *hmmk_dev_backing(struct page *page);
 

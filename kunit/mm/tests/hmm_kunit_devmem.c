@@ -253,6 +253,9 @@ static vm_fault_t hmmk_dev_migrate_to_ram(struct vm_fault *vmf)
 	};
 	unsigned long i, fault_idx;
 
+	ctx->to_ram_calls++;
+	if (ctx->to_ram_refuse)
+		return 0;
 	if (ctx->probe_page)
 		WRITE_ONCE(ctx->probe_locked,
 			   folio_test_locked(page_folio(ctx->probe_page)));
@@ -338,6 +341,17 @@ static struct hmmk_dev *hmmk_dev_create(struct hmmk *ctx, void *owner)
 	return dev;
 }
 
+/* How many of @dev's pages are allocated: freed ones go back at once */
+unsigned long hmmk_dev_pages_used(struct hmmk_dev *dev)
+{
+	unsigned long used;
+
+	spin_lock(&dev->lock);
+	used = bitmap_weight(dev->used, dev->npages);
+	spin_unlock(&dev->lock);
+	return used;
+}
+
 int hmmk_dev_init(struct hmmk *ctx)
 {
 	ctx->dev = hmmk_dev_create(ctx, hmmk_owner(ctx));
@@ -410,6 +424,11 @@ void hmmk_to_device(struct hmmk *ctx, struct hmmk_dev *dev,
 bool hmmk_dev_page(struct hmmk_dev *dev, struct page *page)
 {
 	return false;
+}
+
+unsigned long hmmk_dev_pages_used(struct hmmk_dev *dev)
+{
+	return 0;
 }
 
 struct page *hmmk_dev_backing(struct page *page)

@@ -322,6 +322,7 @@ struct hmm_bad_case {
 	bool no_migrate;
 	bool other_owner;
 	bool two_vmas;
+	bool vma_of_end;	/* migrate->vma: the VMA the range ends in */
 	bool no_src;
 	bool no_dst;
 	bool pfns_are_src;	/* range->hmm_pfns == migrate->src */
@@ -339,6 +340,8 @@ static const struct hmm_bad_case hmm_bad_cases[] = {
 	{ "empty range", 0, 0, .setup_too = true },
 	{ "beyond the VMA", 2, NPAGES, .setup_too = true },
 	{ "two VMAs", 0, NPAGES, .two_vmas = true, .setup_too = true },
+	{ "starts before migrate->vma", 0, NPAGES, .two_vmas = true,
+	  .vma_of_end = true, .setup_too = true },
 	{ "owner differs from pgmap_owner", 0, NPAGES, .other_owner = true },
 	{ "unaligned end", 0, NPAGES, .end_offset = -8 },
 	{ "no src array", 0, NPAGES, .no_src = true, .setup_too = true },
@@ -468,7 +471,8 @@ static void hmm_migrate_bad_args(struct kunit *test)
 		p.migrate.end = p.range.end;
 		mmap_read_lock(ctx->mm);
 		no_vma = migrate_vma_setup(&p.migrate);
-		p.migrate.vma = vma_lookup(ctx->mm, addr);
+		p.migrate.vma = vma_lookup(ctx->mm, c->vma_of_end ?
+					   p.range.end - 1 : addr);
 		ret = migrate_vma_setup(&p.migrate);
 		/* And without MIGRATE_VMA_FAULT: its own checks */
 		p.migrate.flags &= ~MIGRATE_VMA_FAULT;
@@ -1135,6 +1139,48 @@ static void hmm_migrate_fault_lock_order(struct kunit *test)
 	}
 }
 
+/* Pages of kmalloc() beyond the slab caches and of vmalloc(), in use */
+static long hmmk_kernel_alloc_pages(void)
+{
+	return global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B) +
+	       global_node_page_state_pages(NR_VMALLOC);
+}
+
+/*
+ * Per-pfn requests are kept for the walk's later passes in an array of 8
+ * bytes a page of the range, which every return must free: 64 calls over
+ * 32 MiB would leave 4 MiB (1024 pages) behind. The counters are summed
+ * per CPU lazily, so the bound is half that.
+ */
+static void hmm_migrate_requests_freed(struct kunit *test)
+{
+	unsigned long npages = SZ_32M >> PAGE_SHIFT, addr;
+	struct hmmk *ctx = test->priv;
+	struct hmmk_prep p;
+	long before, grown;
+	int i, ret = 0;
+
+	addr = hmmk_map_anon(ctx, npages);
+	hmmk_migrate_init(ctx, &p.migrate, addr, npages,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &p.range, addr, npages, 0);
+	p.range.pfn_flags_mask = HMM_PFN_REQ_MIGRATE;
+	p.range.migrate = &p.migrate;
+
+	before = hmmk_kernel_alloc_pages();
+	for (i = 0; i < 64 && !ret; i++)
+		ret = hmmk_fault(ctx, &p.range);
+	grown = hmmk_kernel_alloc_pages() - before;
+	kunit_info(test, "64 calls: %ld pages of kmalloc()/vmalloc() more",
+		   grown);
+	HMMK_EXPECT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_LT_MSG(test, grown, 512,
+			    "64 calls left %ld pages of kmalloc()/vmalloc() behind",
+			    grown);
+	hmmk_unmap(ctx, addr, npages);
+}
+
 /*
  * Our MMU_NOTIFY_MIGRATE invalidation, with pgmap_owner as owner, brackets
  * the PTE changes and is ended before any fault: a driver's fault path may
@@ -1182,6 +1228,7 @@ static struct kunit_case hmm_migrate_contract_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_reuse_chunks),
 	KUNIT_CASE(hmm_migrate_write_rdonly),
 	KUNIT_CASE(hmm_migrate_notifier),
+	KUNIT_CASE(hmm_migrate_requests_freed),
 	KUNIT_CASE_SLOW(hmm_migrate_fault_lock_order),
 	/* Last: an implementation that dereferences NULL crashes here */
 	KUNIT_CASE(hmm_migrate_null_notifier),

@@ -99,6 +99,50 @@ static void hmm_migrate_device_own(struct kunit *test)
 }
 
 /*
+ * Another driver's device page whose migrate_to_ram() reports success but
+ * leaves the page on its device, every time: the walk faults it a bounded
+ * number of times, then hmm_range_fault() returns -EBUSY with nothing left
+ * prepared, and migrate_vma_setup(MIGRATE_VMA_FAULT), best effort, drops
+ * that page's fault request and prepares the others.
+ */
+static void hmm_migrate_device_refuses(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct hmmk_prep p;
+	unsigned long addr;
+	int ret;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->foreign, addr + 2 * PAGE_SIZE, 1, false);
+	ctx->to_ram_refuse = true;
+	ctx->to_ram_calls = 0;
+
+	ret = hmmk_prepare(ctx, &p, *via, addr, NPAGES, HMM_PFN_REQ_FAULT,
+			   MIGRATE_VMA_SELECT_SYSTEM);
+	KUNIT_EXPECT_GT(test, ctx->to_ram_calls, 0);
+	if (*via == VIA_HMM) {
+		HMMK_EXPECT_RET(test, ret, -EBUSY);
+		hmmk_expect_no_migrate_out(ctx, &p);
+	} else {
+		HMMK_EXPECT_RET(test, ret, 0);
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 1);
+		KUNIT_EXPECT_FALSE(test, p.migrate.src[2] & MIGRATE_PFN_MIGRATE);
+		hmmk_prep_restore(ctx, &p);
+	}
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr + 2 * PAGE_SIZE),
+			HMMK_PTE_DEVICE);
+
+	ctx->to_ram_refuse = false;
+	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+/*
  * A CPU fault on our own device page, where the driver's migrate_to_ram()
  * calls migrate_vma_setup() with MIGRATE_VMA_FAULT and fault_page (and
  * MIGRATE_VMA_SELECT_SYSTEM, without which the walk of hmm_range_fault()
@@ -221,6 +265,43 @@ static void hmm_migrate_device_thp(struct kunit *test)
 }
 
 /*
+ * A CPU fault on the first page of our device private THP, mapped by a PMD,
+ * whose migrate_to_ram() asks for that page alone with MIGRATE_VMA_FAULT:
+ * the walk must split the folio the fault path holds locked and referenced
+ * (fault_page), and drop the pin it took to split it, or the page cannot
+ * migrate. The other pages stay on the device until touched; at the end
+ * every device page is freed.
+ */
+static void hmm_migrate_device_thp_cpu_fault(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	unsigned long addr;
+
+	hmmk_need_thp(test);
+	hmmk_need_device(ctx);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	hmmk_to_device(ctx, ctx->dev, addr, HMMK_PMD_PAGES, true);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	ctx->to_ram_flags = MIGRATE_VMA_FAULT | MIGRATE_VMA_SELECT_SYSTEM;
+	ctx->to_ram_npages = 1;
+
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr), hmmk_tag(ctx, addr));
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, 1);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_PRESENT);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+					     HMMK_PTE_DEVICE),
+			HMMK_PMD_PAGES - 1);
+	hmmk_expect_data(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
+	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->dev), 0,
+			    "device pages not freed: a reference leaked");
+}
+
+/*
  * Another driver's device private THP, mapped by a PMD: not ours, so without
  * a fault request it is neither prepared nor reported valid, whatever the
  * selection (HMM_PFN_ERROR, as for any non-present PMD nobody faults).
@@ -261,8 +342,10 @@ static struct kunit_case hmm_migrate_device_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_foreign, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_foreign_unlocked, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_device_refuses, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_cpu_fault),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_device_thp_cpu_fault),
 	KUNIT_CASE(hmm_migrate_foreign_device_thp),
 	{}
 };

@@ -934,6 +934,25 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 	hmmk_prep_restore(ctx, &p);
 
 	/*
+	 * A walk that selects no system page (device private only) prepares
+	 * none: a read request takes the THP's hinting fault, as
+	 * hmm_range_fault() without migration does, and finds it valid
+	 */
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, HMMK_PMD_PAGES),
+			HMMK_PMD_PAGES);
+	hints = hmmk_hint_faults(test);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
+					   HMMK_PMD_PAGES, HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	KUNIT_EXPECT_GT(test, hmmk_hint_faults(test) - hints, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, p.range.hmm_pfns[i] & HMM_PFN_VALID,
+				      "not selected: page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+
+	/*
 	 * Its folio locked elsewhere, the THP can be neither prepared nor
 	 * split: asked for a read, it is reported valid all the same, with
 	 * no hinting fault, as a page a PTE maps would be

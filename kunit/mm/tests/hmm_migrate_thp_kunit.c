@@ -551,6 +551,46 @@ static void hmm_migrate_huge_zero(struct kunit *test)
 	hmmk_expect_balanced(ctx);
 }
 
+/*
+ * Per-pfn requests over the huge zero page where only page 5 asks, for a
+ * write: the walk must read every page's request, not the first one's, and
+ * fault page 5 in writable.
+ */
+static void hmm_migrate_huge_zero_write_one(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	struct migrate_vma migrate;
+	struct hmm_range range;
+	unsigned long addr;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_read(ctx, addr, 1);
+	HMMK_SKIP_UNLESS(test, hmmk_pte(ctx, addr) == HMMK_PTE_ZERO &&
+			 hmmk_pmd_mapped(ctx, addr), "the huge zero page");
+	hmmk_migrate_init(ctx, &migrate, addr, HMMK_PMD_PAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &range, addr, HMMK_PMD_PAGES, 0);
+	range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE |
+			       HMM_PFN_REQ_MIGRATE;
+	range.migrate = &migrate;
+	range.hmm_pfns[5] = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+
+	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
+	KUNIT_EXPECT_EQ(test, range.hmm_pfns[5] & (HMM_PFN_VALID |
+						   HMM_PFN_WRITE),
+			HMM_PFN_VALID | HMM_PFN_WRITE);
+	KUNIT_EXPECT_NE(test, hmmk_pte(ctx, addr + 5 * PAGE_SIZE),
+			HMMK_PTE_ZERO);
+	KUNIT_EXPECT_EQ(test, migrate.cpages, 0);
+	mmap_read_lock(ctx->mm);
+	migrate_hmm_range_setup(&range);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+}
+
 /* A THP mapped by PTEs (its PMD split by a partial MADV_DONTNEED) */
 static void hmm_migrate_pte_mapped_thp(struct kunit *test)
 {
@@ -592,6 +632,7 @@ static struct kunit_case hmm_migrate_thp_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_waits_for_pmd_entry, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_huge_zero_write_one),
 	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias_plain),
 	{}
 };

@@ -151,6 +151,120 @@ static void hmm_swap_cache(struct kunit *test)
 	hmmk_unmap(ctx, addr, NPAGES);
 }
 
+/* Another thread holds a folio's lock until someone waits for it */
+struct hmmk_locker {
+	struct folio *folio;	/* its reference is the thread's to drop */
+	struct completion locked, done;
+	bool waited;		/* someone waited before it let go */
+};
+
+static int hmmk_locker_fn(void *data)
+{
+	struct hmmk_locker *t = data;
+	int ms;
+
+	folio_lock(t->folio);
+	complete(&t->locked);
+	for (ms = 0; ms < 2000 && !folio_test_waiters(t->folio); ms += 20)
+		msleep(20);
+	t->waited = folio_test_waiters(t->folio);
+	folio_unlock(t->folio);
+	folio_put(t->folio);
+	complete_all(&t->done);
+	return 0;
+}
+
+/* The thread uses @t: let it finish before @t is freed */
+static void hmmk_locker_wait(void *data)
+{
+	struct hmmk_locker *t = data;
+
+	wait_for_completion(&t->done);
+}
+
+/*
+ * Pages read back from swap, then page 1 swapped out again while its folio
+ * stays in the swap cache (a reference keeps reclaim from freeing it), and
+ * another thread holds that folio's lock. The walk prepares page 0 first,
+ * so it may not wait for page 1's lock: the anonymous swap-in is asked
+ * with FAULT_FLAG_RETRY_NOWAIT and answers VM_FAULT_RETRY. The walk must
+ * then put page 0 back and fault again, waiting, and prepare every page;
+ * not give up on page 1 (-EBUSY, or not prepared with MIGRATE_VMA_FAULT).
+ * Page 1 is the only page to fault: no later fault can hide the retry.
+ */
+static void hmm_swap_cache_locked(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct task_struct *task;
+	struct hmmk_locker *t;
+	unsigned long addr, i;
+	struct hmmk_prep p;
+	struct page *page;
+	int tries;
+
+	hmmk_need_swap(test);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
+					 MADV_PAGEOUT), 0);
+	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, NPAGES,
+						 HMMK_PTE_SWAP), NPAGES,
+			    "MADV_PAGEOUT did not swap every page out");
+	hmmk_read(ctx, addr, NPAGES);
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	init_completion(&t->locked);
+	init_completion(&t->done);
+	page = hmmk_page(ctx, addr + PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	t->folio = page_folio(page);
+	KUNIT_ASSERT_TRUE_MSG(test, folio_test_swapcache(t->folio),
+			      "page 1 is not a mapped swap cache page: is swap on a synchronous device (zram)?");
+	folio_get(t->folio);
+	/*
+	 * MADV_PAGEOUT skips a folio off the LRU: not yet drained there, or
+	 * isolated for a moment by someone else. Try again a few times.
+	 */
+	for (tries = 0; tries < 10; tries++) {
+		lru_add_drain_all();
+		KUNIT_EXPECT_EQ(test, do_madvise(ctx->mm, addr + PAGE_SIZE,
+						 PAGE_SIZE, MADV_PAGEOUT), 0);
+		if (hmmk_pte(ctx, addr + PAGE_SIZE) == HMMK_PTE_SWAP)
+			break;
+		msleep(20);
+	}
+	task = kthread_run(hmmk_locker_fn, t, "hmmk-locker");
+	if (IS_ERR(task))
+		folio_put(t->folio);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hmmk_locker_wait,
+							t), 0);
+	wait_for_completion(&t->locked);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_PRESENT);
+	KUNIT_ASSERT_EQ_MSG(test, hmmk_pte(ctx, addr + PAGE_SIZE),
+			    HMMK_PTE_SWAP, "page 1 was not swapped out");
+	KUNIT_ASSERT_TRUE_MSG(test, folio_test_swapcache(t->folio),
+			      "page 1 left the swap cache");
+
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&t->done, 10 * HZ));
+	KUNIT_EXPECT_TRUE_MSG(test, t->waited,
+			      "nothing waited for page 1's folio lock");
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      p.migrate.src[i] & MIGRATE_PFN_MIGRATE,
+				      "page %lu not prepared", i);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
 #define HMMK_KSM_WORD	0x4b534d4b534d4b53ULL	/* every page alike */
 
 /*
@@ -239,6 +353,7 @@ static struct kunit_suite hmm_swap_test_suite = {
 static struct kunit_case hmm_swapcache_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_swap_entries, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_swap_cache, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_swap_cache_locked, hmmk_vias),
 	{}
 };
 
