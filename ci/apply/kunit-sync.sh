@@ -3,12 +3,13 @@
 # tests (kunit/) and the benchmark (kunit/bench/): each committed patch must
 # be exactly what ci/apply/kunit-patch.sh makes from its source.
 #
-# usage: ci/apply/kunit-sync.sh   (the patches: $KUNIT_PATCH, $BENCH_PATCH)
+# usage: make kunit-sync   (the patches: $KUNIT_PATCH, $BENCH_PATCH)
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-: "${KUNIT_PATCH:=patches/test/0002-mm-tests-add-KUnit-tests-for-the-HMM-fault-and-migra.patch}"
-: "${BENCH_PATCH:=patches/test/0004-mm-tests-add-a-KUnit-benchmark-of-the-HMM-fault-and-.patch}"
+# Their names live in the Makefile only
+: "${KUNIT_PATCH:?not set: run make kunit-sync}"
+: "${BENCH_PATCH:?not set: run make kunit-sync}"
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 cd "$TOP"

@@ -209,22 +209,6 @@ static void hmm_migrate_rollback_eperm(struct kunit *test)
 	hmmk_expect_no_migrate_out(ctx, &p);
 }
 
-/* hmm_range_fault() with the mmap lock held from the walk to the setup */
-static int hmmk_walk_setup(struct hmmk *ctx, struct hmmk_prep *p)
-{
-	int ret;
-
-	p->range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
-	mmap_read_lock(ctx->mm);
-	ret = hmm_range_fault(&p->range);
-	if (!ret) {
-		hmmk_expect_walk_prepared(ctx, &p->range, &p->migrate);
-		migrate_hmm_range_setup(&p->range);
-	}
-	mmap_read_unlock(ctx->mm);
-	return ret;
-}
-
 /*
  * A PMD with no page table, then a PMD with a guard marker. Per-pfn
  * requests, every other page of the first PMD asking for migration and
@@ -263,14 +247,17 @@ static void hmm_migrate_no_table_then_error(struct kunit *test)
 			req[(guard - addr) >> PAGE_SHIFT] = HMM_PFN_REQ_FAULT;
 		memcpy(p.range.hmm_pfns, req, n * sizeof(*req));
 		if (fault) {
-			HMMK_EXPECT_RET(test, hmmk_walk_setup(ctx, &p), -EFAULT);
+			HMMK_EXPECT_RET(test, hmmk_walk_once(ctx, &p.range,
+							     &p.migrate),
+					-EFAULT);
 			KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
 			KUNIT_EXPECT_MEMEQ_MSG(test, p.range.hmm_pfns, req,
 					       n * sizeof(*req),
 					       "not the requests as given");
 			break;
 		}
-		HMMK_ASSERT_RET(test, hmmk_walk_setup(ctx, &p), 0);
+		HMMK_ASSERT_RET(test, hmmk_walk_once(ctx, &p.range,
+						     &p.migrate), 0);
 		KUNIT_EXPECT_EQ(test, p.migrate.cpages, HMMK_PMD_PAGES / 2);
 		for (i = 0; i < HMMK_PMD_PAGES; i++) {
 			KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
@@ -285,7 +272,8 @@ static void hmm_migrate_no_table_then_error(struct kunit *test)
 
 	hmmk_prep_init(ctx, &p, addr, n, HMM_PFN_REQ_FAULT,
 		       MIGRATE_VMA_SELECT_SYSTEM);
-	HMMK_EXPECT_RET(test, hmmk_walk_setup(ctx, &p), -EFAULT);
+	HMMK_EXPECT_RET(test, hmmk_walk_once(ctx, &p.range, &p.migrate),
+			-EFAULT);
 	hmmk_expect_no_migrate_out(ctx, &p);
 
 	/*
@@ -300,7 +288,8 @@ static void hmm_migrate_no_table_then_error(struct kunit *test)
 		p.range.pfn_flags_mask = HMM_PFN_REQ_MIGRATE;
 		for (i = 0; i < HMMK_PMD_PAGES; i++)
 			p.range.hmm_pfns[i] = HMM_PFN_REQ_MIGRATE;
-		HMMK_ASSERT_RET(test, hmmk_walk_setup(ctx, &p), 0);
+		HMMK_ASSERT_RET(test, hmmk_walk_once(ctx, &p.range,
+						     &p.migrate), 0);
 		KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
 		KUNIT_EXPECT_EQ(test, p.migrate.src[0],
 				MIGRATE_PFN_MIGRATE | MIGRATE_PFN_COMPOUND);

@@ -143,6 +143,27 @@ void hmmk_expect_walk_prepared(struct hmmk *ctx,
 }
 
 /*
+ * One walk as a driver makes it: hmm_range_fault(), what it did checked
+ * before anything else can change it, then migrate_hmm_range_setup(), with
+ * the mmap lock held throughout.
+ */
+int hmmk_walk_once(struct hmmk *ctx, struct hmm_range *range,
+		   struct migrate_vma *migrate)
+{
+	int ret;
+
+	range->notifier_seq = mmu_interval_read_begin(&ctx->mni);
+	mmap_read_lock(ctx->mm);
+	ret = hmm_range_fault(range);
+	if (!ret) {
+		hmmk_expect_walk_prepared(ctx, range, migrate);
+		migrate_hmm_range_setup(range);
+	}
+	mmap_read_unlock(ctx->mm);
+	return ret;
+}
+
+/*
  * Prepare [addr, addr + npages pages) with the walk under test: @req are the
  * hmm request flags (VIA_VMA always faults for read, VIA_PLAIN never), @select the
  * MIGRATE_VMA_SELECT_* flags. The mmap lock is held from the walk to the
@@ -180,14 +201,7 @@ int hmmk_prepare(struct hmmk *ctx, struct hmmk_prep *p,
 		p->range.hmm_pfns[i] = HMM_PFN_VALID | HMM_PFN_ERROR |
 				       HMM_PFN_MIGRATE;
 	do {
-		p->range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
-		mmap_read_lock(ctx->mm);
-		ret = hmm_range_fault(&p->range);
-		if (!ret) {
-			hmmk_expect_walk_prepared(ctx, &p->range, &p->migrate);
-			migrate_hmm_range_setup(&p->range);
-		}
-		mmap_read_unlock(ctx->mm);
+		ret = hmmk_walk_once(ctx, &p->range, &p->migrate);
 	} while (ret == -EBUSY && --tries);
 	return ret;
 }
@@ -667,7 +681,6 @@ static void hmm_migrate_per_pfn(struct kunit *test)
 	unsigned long n = 2 * HMMK_PMD_PAGES, addr, i, cpages = 0;
 	struct migrate_vma migrate;
 	struct hmm_range range;
-	int ret;
 
 	addr = hmmk_map_thp(ctx, 2);
 	hmmk_write(ctx, addr + PMD_SIZE, HMMK_PMD_PAGES);
@@ -682,13 +695,7 @@ static void hmm_migrate_per_pfn(struct kunit *test)
 		cpages += i % 3 != 0;
 	}
 
-	mmap_read_lock(ctx->mm);
-	range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
-	ret = hmm_range_fault(&range);
-	if (!ret)
-		migrate_hmm_range_setup(&range);
-	mmap_read_unlock(ctx->mm);
-	HMMK_ASSERT_RET(test, ret, 0);
+	HMMK_ASSERT_RET(test, hmmk_walk_once(ctx, &range, &migrate), 0);
 
 	KUNIT_EXPECT_EQ(test, migrate.cpages, cpages);
 	for (i = 0; i < n; i++) {

@@ -36,6 +36,8 @@ void hmmk_expect_data(struct hmmk *ctx, unsigned long addr,
 void hmmk_expect_walk_prepared(struct hmmk *ctx,
 			       struct hmm_range *range,
 			       struct migrate_vma *migrate);
+int hmmk_walk_once(struct hmmk *ctx, struct hmm_range *range,
+		   struct migrate_vma *migrate);
 int hmmk_prepare(struct hmmk *ctx, struct hmmk_prep *p,
 		 enum hmmk_via via, unsigned long addr,
 		 unsigned long npages, unsigned long req,
