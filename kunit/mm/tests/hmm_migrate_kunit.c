@@ -1335,7 +1335,7 @@ static unsigned long hmmk_map_puds(struct hmmk *ctx, unsigned long npuds)
 }
 
 /* No PMD table maps @addr: a walk meets a hole at PUD level or above */
-static bool hmmk_no_pmd_table(struct hmmk *ctx, unsigned long addr)
+bool hmmk_no_pmd_table(struct hmmk *ctx, unsigned long addr)
 {
 	pgd_t *pgd;
 	p4d_t *p4d;

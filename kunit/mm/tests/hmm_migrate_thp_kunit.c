@@ -395,11 +395,69 @@ static void hmm_migrate_file_thps(struct kunit *test)
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
 				    before[i], "page %lu: data", i);
+	hmmk_expect_unleaked(ctx, addr, n);
 	hmmk_expect_balanced(ctx);
 	KUNIT_ASSERT_EQ(test, vm_munmap(addr, 4 * PMD_SIZE), 0);
 	kern_unmount(mnt);
 #else
 	kunit_skip(test, "needs CONFIG_TRANSPARENT_HUGEPAGE");
+#endif
+}
+
+/*
+ * Four file THPs (huge tmpfs, written through a mapping of their own)
+ * mapped shared where no page table is yet: the walk meets one hole above
+ * the PMDs, faults the THPs in, and splits each to prepare its pages. Each
+ * split zaps the PMD it splits (a file folio's PTEs come back at the next
+ * fault), so each PMD is faulted again: that must not count against the
+ * other PMDs and end in -EBUSY.
+ */
+static void hmm_migrate_file_thps_hole(struct kunit *test)
+{
+	unsigned long n = 4 * HMMK_PMD_PAGES, len = 4 * PMD_SIZE;
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+
+	hmmk_need_thp(test);
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	{
+	unsigned long written, map, addr, i;
+	struct vfsmount *mnt;
+	struct hmmk_prep p;
+	struct file *file;
+
+	mnt = hmmk_mount_huge_tmpfs(test);
+	file = shmem_file_setup_with_mnt(mnt, "hmmk", len,
+					 mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	written = vm_mmap(file, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	map = vm_mmap(NULL, 0, 2 * PUD_SIZE, PROT_NONE,
+		      MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, 0);
+	addr = ALIGN(map, PUD_SIZE);
+	if (!IS_ERR_VALUE(written)) {
+		hmmk_write(ctx, written, n);
+		vm_munmap(written, len);
+	}
+	if (!IS_ERR_VALUE(map))
+		map = vm_mmap(file, addr, len, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_FIXED, 0);
+	fput(file);
+	HMMK_ASSERT_ADDR(test, written);
+	KUNIT_ASSERT_EQ(test, map, addr);
+	KUNIT_ASSERT_TRUE(test, hmmk_no_pmd_table(ctx, addr));
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < n; i += 97)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    hmmk_tag(ctx, written + i * PAGE_SIZE),
+				    "page %lu", i);
+	hmmk_expect_unleaked(ctx, addr, n);
+	hmmk_expect_balanced(ctx);
+	}
 #endif
 }
 
@@ -629,6 +687,7 @@ static struct kunit_case hmm_migrate_thp_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_mthp, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_file_thp, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_file_thps, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_file_thps_hole, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_waits_for_pmd_entry, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),

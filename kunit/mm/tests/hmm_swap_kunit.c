@@ -151,11 +151,16 @@ static void hmm_swap_cache(struct kunit *test)
 	hmmk_unmap(ctx, addr, NPAGES);
 }
 
-/* Another thread holds a folio's lock until someone waits for it */
+/*
+ * Another thread holds a folio's lock until someone waits for it, and then
+ * looks whether @probe's folio is locked: the walk must not wait holding it.
+ */
 struct hmmk_locker {
 	struct folio *folio;	/* its reference is the thread's to drop */
+	struct folio *probe;
 	struct completion locked, done;
 	bool waited;		/* someone waited before it let go */
+	bool probe_locked;	/* and meanwhile @probe was locked */
 };
 
 static int hmmk_locker_fn(void *data)
@@ -168,6 +173,7 @@ static int hmmk_locker_fn(void *data)
 	for (ms = 0; ms < 2000 && !folio_test_waiters(t->folio); ms += 20)
 		msleep(20);
 	t->waited = folio_test_waiters(t->folio);
+	t->probe_locked = folio_test_locked(t->probe);
 	folio_unlock(t->folio);
 	folio_put(t->folio);
 	complete_all(&t->done);
@@ -219,6 +225,7 @@ static void hmm_swap_cache_locked(struct kunit *test)
 	page = hmmk_page(ctx, addr + PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	t->folio = page_folio(page);
+	t->probe = page_folio(hmmk_page(ctx, addr));
 	KUNIT_ASSERT_TRUE_MSG(test, folio_test_swapcache(t->folio),
 			      "page 1 is not a mapped swap cache page: is swap on a synchronous device (zram)?");
 	folio_get(t->folio);
@@ -253,6 +260,8 @@ static void hmm_swap_cache_locked(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&t->done, 10 * HZ));
 	KUNIT_EXPECT_TRUE_MSG(test, t->waited,
 			      "nothing waited for page 1's folio lock");
+	KUNIT_EXPECT_FALSE_MSG(test, t->probe_locked,
+			       "the walk waited for page 1 holding page 0 prepared");
 	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
 	for (i = 0; i < NPAGES; i++)
 		KUNIT_EXPECT_TRUE_MSG(test,
