@@ -626,6 +626,7 @@ static void hmm_migrate_skips_entry(struct kunit *test)
  * Pages that cannot be prepared now: one whose folio is locked elsewhere,
  * one pinned by GUP (its anon-exclusive bit cannot be cleared). Each is
  * reported valid and left mapped; the others are prepared; nothing loops.
+ * Plain migrate_vma_setup() leaves the same two, through the same step.
  */
 static void hmm_migrate_busy_pages(struct kunit *test)
 {
@@ -1601,7 +1602,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_no_page_table, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_waits_for_entry, hmmk_vias),
 	KUNIT_CASE_SLOW(hmm_migrate_skips_entry),
-	HMMK_CASE_PARAMS(hmm_migrate_busy_pages, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_busy_pages, hmmk_vias_plain),
 	KUNIT_CASE(hmm_migrate_per_pfn),
 	KUNIT_CASE(hmm_migrate_per_pfn_repass),
 	KUNIT_CASE(hmm_migrate_numa_hint),
