@@ -31,6 +31,23 @@ static void hmmk_need_swap(struct kunit *test)
 		kunit_skip(test, "needs swap: run it again once swap is on");
 }
 
+/* NPAGES written anonymous pages, all swapped out (MADV_PAGEOUT) */
+static unsigned long hmmk_map_swapped(struct hmmk *ctx)
+{
+	struct kunit *test = ctx->test;
+	unsigned long addr;
+
+	hmmk_need_swap(test);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
+					 MADV_PAGEOUT), 0);
+	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, NPAGES,
+						 HMMK_PTE_SWAP), NPAGES,
+			    "MADV_PAGEOUT did not swap every page out");
+	return addr;
+}
+
 /*
  * KUnit keeps each case's status from the last run and runs no case whose
  * status says skipped (it takes it for filtered out). The boot run skipped
@@ -58,14 +75,7 @@ static void hmm_swap_entries(struct kunit *test)
 	unsigned long addr, i;
 	struct hmmk_prep p;
 
-	hmmk_need_swap(test);
-	addr = hmmk_map_anon(ctx, NPAGES);
-	hmmk_write(ctx, addr, NPAGES);
-	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
-					 MADV_PAGEOUT), 0);
-	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, NPAGES,
-						 HMMK_PTE_SWAP), NPAGES,
-			    "MADV_PAGEOUT did not swap every page out");
+	addr = hmmk_map_swapped(ctx);
 
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
 					   HMM_PFN_REQ_FAULT,
@@ -106,14 +116,7 @@ static void hmm_swap_cache(struct kunit *test)
 	struct hmmk_prep p;
 	unsigned long addr, i;
 
-	hmmk_need_swap(test);
-	addr = hmmk_map_anon(ctx, NPAGES);
-	hmmk_write(ctx, addr, NPAGES);
-	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
-					 MADV_PAGEOUT), 0);
-	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, NPAGES,
-						 HMMK_PTE_SWAP), NPAGES,
-			    "MADV_PAGEOUT did not swap every page out");
+	addr = hmmk_map_swapped(ctx);
 	hmmk_read(ctx, addr, NPAGES);
 	snap = hmmk_snapshot(ctx, addr, NPAGES);
 	for (i = 0; i < NPAGES; i++)
@@ -209,14 +212,7 @@ static void hmm_swap_cache_locked(struct kunit *test)
 	struct page *page;
 	int tries;
 
-	hmmk_need_swap(test);
-	addr = hmmk_map_anon(ctx, NPAGES);
-	hmmk_write(ctx, addr, NPAGES);
-	KUNIT_ASSERT_EQ(test, do_madvise(ctx->mm, addr, NPAGES * PAGE_SIZE,
-					 MADV_PAGEOUT), 0);
-	KUNIT_ASSERT_EQ_MSG(test, hmmk_count_pte(ctx, addr, NPAGES,
-						 HMMK_PTE_SWAP), NPAGES,
-			    "MADV_PAGEOUT did not swap every page out");
+	addr = hmmk_map_swapped(ctx);
 	hmmk_read(ctx, addr, NPAGES);
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
