@@ -7,6 +7,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
+#include <linux/khugepaged.h>
 #include <linux/swap.h>
 #include <linux/leafops.h>
 #include <linux/mman.h>
@@ -43,11 +44,22 @@ static bool hmmk_own(struct hmmk *ctx, const struct mmu_notifier_range *range)
 	       range->owner == hmmk_owner(ctx);
 }
 
+/*
+ * khugepaged and kswapd work on the test mm whenever they like, and may be
+ * inside an invalidation while a case checks its counts: not counted.
+ */
+static bool hmmk_background(void)
+{
+	return current_is_khugepaged() || current_is_kswapd();
+}
+
 static int hmmk_start(struct mmu_notifier *mn,
 		      const struct mmu_notifier_range *range)
 {
 	struct hmmk *ctx = container_of(mn, struct hmmk, mn);
 
+	if (hmmk_background())
+		return 0;
 	spin_lock(&ctx->lock);
 	ctx->counts.starts++;
 	ctx->counts.open++;
@@ -66,6 +78,8 @@ static void hmmk_end(struct mmu_notifier *mn,
 {
 	struct hmmk *ctx = container_of(mn, struct hmmk, mn);
 
+	if (hmmk_background())
+		return;
 	spin_lock(&ctx->lock);
 	ctx->counts.ends++;
 	ctx->counts.open--;

@@ -133,6 +133,15 @@ static void hmm_migrate_vma_fault_best_effort(struct kunit *test)
 	hmmk_expect_no_migrate_out(ctx, &p);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_MIGRATION), 0);
+
+	/* Even when its migrate_vma carries MIGRATE_VMA_FAULT */
+	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
+		       MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_FAULT);
+	HMMK_EXPECT_RET(test, hmmk_walk_once(ctx, &p.range, &p.migrate),
+			-EFAULT);
+	hmmk_expect_no_migrate_out(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_MIGRATION), 0);
 	hmmk_expect_balanced(ctx);
 }
 
@@ -823,9 +832,10 @@ static void hmm_migrate_reuse_chunks(struct kunit *test)
 }
 
 /*
- * HMM_PFN_REQ_WRITE in a read-only anonymous VMA with holes and zero pages:
- * -EPERM as hmm_range_fault() alone returns, nothing prepared, nothing
- * changed. A hole needs no fault, but may not be filled writable either.
+ * HMM_PFN_REQ_WRITE in a read-only anonymous VMA with holes and zero pages,
+ * then in one with no page table: -EPERM as hmm_range_fault() alone
+ * returns, nothing prepared, nothing changed. A hole needs no fault, but
+ * may not be filled writable either.
  */
 static void hmm_migrate_write_rdonly(struct kunit *test)
 {
@@ -852,6 +862,22 @@ static void hmm_migrate_write_rdonly(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr + NPAGES / 2 * PAGE_SIZE,
 					     NPAGES / 2, HMMK_PTE_NONE),
 			NPAGES / 2);
+	hmmk_expect_balanced(ctx);
+
+	/* The same where no page table maps the range: no table is made */
+	addr = ALIGN(hmmk_map_anon(ctx, 2 * HMMK_PMD_PAGES), PMD_SIZE);
+	hmmk_map_fixed(ctx, addr, NPAGES, PROT_READ);
+	KUNIT_ASSERT_FALSE_MSG(test, hmmk_pte_table(ctx, addr),
+			       "the shape was not built: a page table maps the range");
+	hmmk_range_init(ctx, &ref, addr, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE);
+	HMMK_EXPECT_RET(test, hmmk_fault(ctx, &ref), -EPERM);
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+					   MIGRATE_VMA_SELECT_SYSTEM), -EPERM);
+	hmmk_expect_no_migrate_out(ctx, &p);
+	KUNIT_EXPECT_FALSE_MSG(test, hmmk_pte_table(ctx, addr),
+			       "a page table was made");
 	hmmk_expect_balanced(ctx);
 }
 

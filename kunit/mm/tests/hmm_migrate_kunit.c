@@ -423,17 +423,36 @@ static void hmm_migrate_dontneed_4m(struct kunit *test)
 }
 
 /*
- * Read-only file pages of a private mapping: HMM_PFN_REQ_WRITE breaks COW in
- * the walk, and the new anonymous pages are prepared writable.
+ * Read-only file pages of a private mapping: without a write request every
+ * walk prepares the page cache pages as they are, read-only. With
+ * HMM_PFN_REQ_WRITE the walk breaks COW, and the new anonymous pages are
+ * prepared writable.
  */
 static void hmm_migrate_write_fault(struct kunit *test)
 {
+	static const enum hmmk_via vias[] = { VIA_PLAIN, VIA_VMA, VIA_HMM };
 	struct hmmk *ctx = test->priv;
+	struct hmmk_snap *snap;
 	struct hmmk_prep p;
-	unsigned long addr, i;
+	unsigned long addr, i, v;
 
 	addr = hmmk_map_shmem(ctx, NPAGES, false);
 	hmmk_read(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	for (v = 0; v < ARRAY_SIZE(vias); v++) {
+		HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, vias[v], addr,
+						   NPAGES, HMM_PFN_REQ_FAULT,
+						   MIGRATE_VMA_SELECT_SYSTEM), 0);
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.cpages, NPAGES, "%s",
+				    hmmk_via_name(vias[v]));
+		for (i = 0; i < NPAGES; i++)
+			KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+					    hmmk_src_of(snap->p[i].page, false),
+					    "%s: page %lu", hmmk_via_name(vias[v]), i);
+		hmmk_prep_restore(ctx, &p);
+		hmmk_expect_restored(ctx, snap);
+	}
+
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
 					   HMM_PFN_REQ_FAULT |
 					   HMM_PFN_REQ_WRITE,
@@ -1382,10 +1401,12 @@ static void hmm_migrate_pud_cross(struct kunit *test)
 /*
  * A range in a PUD with no page table below it, after written pages in the
  * PUD before: the walk meets the hole at PUD level (or above) and reports
- * every page of it as a hole to migrate, faulting nothing.
+ * every page of it as a hole to migrate, faulting nothing. The hole spans
+ * more than one PMD.
  */
 static void hmm_migrate_pud_hole(struct kunit *test)
 {
+	const unsigned long n = 2 * NPAGES + HMMK_PMD_PAGES;
 	const enum hmmk_via *via = test->param_value;
 	struct hmmk *ctx = test->priv;
 	unsigned long map, addr, i;
@@ -1398,11 +1419,10 @@ static void hmm_migrate_pud_hole(struct kunit *test)
 			      "the shape was not built: a PMD table maps the range");
 
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr - NPAGES * PAGE_SIZE,
-					   2 * NPAGES, 0,
-					   MIGRATE_VMA_SELECT_SYSTEM), 0);
-	KUNIT_EXPECT_EQ(test, p.migrate.npages, 2 * NPAGES);
-	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 2 * NPAGES);
-	for (i = NPAGES; i < 2 * NPAGES; i++) {
+					   n, 0, MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.npages, n);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	for (i = NPAGES; i < n; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], MIGRATE_PFN_MIGRATE,
 				    "page %lu", i);
 		if (*via == VIA_HMM)
@@ -1415,6 +1435,55 @@ static void hmm_migrate_pud_hole(struct kunit *test)
 	hmmk_prep_restore(ctx, &p);
 	hmmk_expect_balanced(ctx);
 	KUNIT_ASSERT_EQ(test, vm_munmap(map, 3 * PUD_SIZE), 0);
+}
+
+/*
+ * Untouched shared file pages over three PMDs with no page table, asked to
+ * fault: every page is faulted in and prepared, PMD after PMD, in one call.
+ */
+static void hmm_migrate_file_hole_pmds(struct kunit *test)
+{
+	const unsigned long n = 2 * NPAGES + HMMK_PMD_PAGES;
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	unsigned long at, addr, i;
+	struct file *file;
+	struct hmmk_prep p;
+
+	at = hmmk_map_thp(ctx, 3);
+	file = shmem_file_setup("hmmk", 3 * PMD_SIZE,
+				mk_vma_flags(VMA_NORESERVE_BIT));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	addr = vm_mmap(file, at, 3 * PMD_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED, 0);
+	fput(file);
+	KUNIT_ASSERT_EQ(test, addr, at);
+	addr = at + PMD_SIZE - NPAGES * PAGE_SIZE;
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_FALSE_MSG(test, hmmk_pte_table(ctx, at + i * PMD_SIZE),
+				       "the shape was not built: PMD %lu has a table", i);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, n, HMMK_PTE_MIGRATION),
+			n);
+	for (i = 0; i < n; i++) {
+		struct page *page = migrate_pfn_to_page(p.migrate.src[i]);
+
+		KUNIT_EXPECT_TRUE_MSG(test, page && (p.migrate.src[i] &
+						     MIGRATE_PFN_MIGRATE),
+				      "page %lu not prepared", i);
+		if (*via == VIA_HMM && page)
+			KUNIT_EXPECT_EQ_MSG(test, hmm_pfn_to_page(p.range.hmm_pfns[i]),
+					    page, "page %lu", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, n, HMMK_PTE_PRESENT), n);
+	hmmk_expect_unleaked(ctx, addr, n);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, at, 3 * HMMK_PMD_PAGES);
 }
 
 /*
@@ -1611,6 +1680,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_hwpoison, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_pud_cross, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_pud_hole, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_file_hole_pmds, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_prot_none),
 	HMMK_CASE_PARAMS(hmm_migrate_select_device_only, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_plain_setup),
