@@ -2,12 +2,13 @@
 # Do the calls drivers make today get slower? Plain hmm_range_fault() and
 # plain migrate_vma_setup(), in every page state and range size, on the
 # working tree against the base (with only our test/ patches), one boot
-# each, side by side, under QEMU -icount (instruction counts: the same on
-# every run).
-# FAIL beyond 1.02x the base (ci/bench/perf_compare.py). A call beyond it is
-# measured again in a second boot of each kernel, and the fastest of the
-# two boots is judged: now and then something else runs during all five
-# runs of a call in one boot (seen: 1,100 instructions more, once).
+# each, side by side, under QEMU -icount on one CPU (instruction counts,
+# nearly the same on every boot: ci/bench/boot.sh).
+# FAIL beyond 1.02x the base (ci/bench/perf_compare.py: the median of five
+# runs per call). A call beyond it is measured again in a second boot of
+# each kernel, and the lower of the two boots is judged: now and then
+# something else runs during all five runs of a call in one boot (seen:
+# 1,100 instructions more, once).
 #
 # usage: ci/bench/perf.sh [OUT_DIR]
 #   HMMWALK_PERF_LIMIT=R: the ratio allowed (default 1.02)

@@ -16,7 +16,7 @@ import sys
 
 out = sys.argv[1]
 F = ['strategy', 'state', 'kib', 'median', 'min', 'max', 'walks', 'ptes',
-     'ptl', 'pmdl', 'faults', 'inval', 'prepared', 'min_call']
+     'ptl', 'pmdl', 'faults', 'inval', 'prepared', 'min_call', 'median_call']
 
 
 def load(name):

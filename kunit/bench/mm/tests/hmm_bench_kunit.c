@@ -6,9 +6,9 @@
  *
  *   BENCH <strategy> <state> <KiB> <median> <min> <max> <walks> <ptes>
  *	   <pte locks> <pmd locks> <faults> <invalidations> <pages prepared>
- *	   <min per call>
+ *	   <min per call> <median per call>
  *
- * times in ns per page (the last: ns of the fastest call, unrounded),
+ * times in ns per page (the last two: ns per call, unrounded),
  * counts per call (the same on every repetition).
  * Marked very slow (minutes): a run filtered with 'speed>very_slow' leaves
  * it out, and keeps the slow cases of the tests.
@@ -278,13 +278,13 @@ static void bench_one(struct kunit *test, struct hmmk *ctx,
 		hmmk_unmap(ctx, addr, npages);
 	}
 	sort(ns, REPS, sizeof(ns[0]), cmp_u64, NULL);
-	kunit_info(test, "BENCH %s %s %lu %llu %llu %llu %lu %lu %lu %lu %lu %d %lu %llu\n",
+	kunit_info(test, "BENCH %s %s %lu %llu %llu %llu %lu %lu %lu %lu %lu %d %lu %llu %llu\n",
 		   strategy_names[s], state_names[state],
 		   npages << (PAGE_SHIFT - 10), ns[REPS / 2] / npages,
 		   ns[0] / npages, ns[REPS - 1] / npages,
 		   c1.walks - c0.walks, c1.ptes - c0.ptes, c1.ptl - c0.ptl,
 		   c1.pmdl - c0.pmdl, c1.faults - c0.faults, inval, prepared,
-		   ns[0]);
+		   ns[0], ns[REPS / 2]);
 }
 
 /* The yardstick: write faults of fresh anonymous memory, no HMM code */
@@ -303,9 +303,9 @@ static void bench_reference(struct kunit *test, struct hmmk *ctx,
 		hmmk_unmap(ctx, addr, npages);
 	}
 	sort(ns, REPS, sizeof(ns[0]), cmp_u64, NULL);
-	kunit_info(test, "BENCH reference anon %lu %llu %llu %llu 0 0 0 0 0 0 0 %llu\n",
+	kunit_info(test, "BENCH reference anon %lu %llu %llu %llu 0 0 0 0 0 0 0 %llu %llu\n",
 		   npages << (PAGE_SHIFT - 10), ns[REPS / 2] / npages,
-		   ns[0] / npages, ns[REPS - 1] / npages, ns[0]);
+		   ns[0] / npages, ns[REPS - 1] / npages, ns[0], ns[REPS / 2]);
 }
 
 static const unsigned long bench_kib[] = { 64, 256, 1024, 4096, 16384, 65536 };
