@@ -58,8 +58,11 @@ check coverage-doc-current ci/test/coverage.sh --check
 check selftests ci/tests/run.sh
 # UML first, then x86_64 for what UML cannot reach (THP, device memory)
 check mutants-slice env TIERS="uml x86_64" ci/test/mutants.py --max 6 --seed 1 --min-rate 100
-check gate-own-stack ci/gate/gate.sh "$TOP/series"
-gate_steps_of "$CACHE/gate/series/steps.tsv"
+# Our upstream patches as a maintainer gets them: one mbox (make
+# series-mbox), judged by the gate as any resend
+check series-mbox ci/apply/series_mbox.py . "$CACHE/series-v3.mbox"
+check gate-own-stack ci/gate/gate.sh "$CACHE/series-v3.mbox"
+gate_steps_of "$CACHE/gate/series-v3.mbox/steps.tsv"
 check gate-finds-seed-defects ci/tests/slow-gate-seed.sh
 ci/apply/tree.sh > /dev/null 2>&1	# leave the working tree on our stack
 echo "$passed passed, $failed failed"
