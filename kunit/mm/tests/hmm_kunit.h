@@ -127,6 +127,8 @@ unsigned long hmmk_map_shmem(struct hmmk *ctx, unsigned long npages,
 unsigned long hmmk_map_pfnmap(struct hmmk *ctx, unsigned long npages);
 unsigned long hmmk_map_fixed(struct hmmk *ctx, unsigned long addr,
 			     unsigned long npages, unsigned long prot);
+void hmmk_mprotect(struct hmmk *ctx, unsigned long addr, unsigned long npages,
+		   unsigned long prot);
 void hmmk_unmap(struct hmmk *ctx, unsigned long addr, unsigned long npages);
 /*
  * Pin the page at @addr as a driver would (FOLL_LONGTERM). hmmk_unpin()

@@ -12,10 +12,12 @@
 #include <linux/leafops.h>
 #include <linux/mman.h>
 #include <linux/pagemap.h>
+#include <linux/pkeys.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/sysctl.h>
 #include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
+#include <asm/tlb.h>
 
 #include "../internal.h"
 #include "hmm_kunit.h"
@@ -232,6 +234,40 @@ unsigned long hmmk_map_fixed(struct hmmk *ctx, unsigned long addr,
 	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
 		hmmk_madvise(ctx, addr, npages << PAGE_SHIFT, MADV_NOHUGEPAGE);
 	return addr;
+}
+
+/*
+ * mprotect() of [addr, addr + npages pages), all in one VMA, as
+ * do_mprotect_pkey() does it: device private entries and device THPs
+ * become read-only as present pages do.
+ */
+void hmmk_mprotect(struct hmmk *ctx, unsigned long addr, unsigned long npages,
+		   unsigned long prot)
+{
+	unsigned long end = addr + (npages << PAGE_SHIFT);
+	struct vm_area_struct *vma, *prev;
+	struct vma_iterator vmi;
+	struct mmu_gather tlb;
+	vm_flags_t newflags;
+	int ret = -ENOMEM;
+
+	mmap_write_lock(ctx->mm);
+	vma_iter_init(&vmi, ctx->mm, addr);
+	vma = vma_find(&vmi, end);
+	if (vma && vma->vm_start <= addr && vma->vm_end >= end) {
+		prev = vma_prev(&vmi);
+		if (addr > vma->vm_start)
+			prev = vma;
+		vma = vma_find(&vmi, end);
+		newflags = calc_vm_prot_bits(prot, 0) |
+			   (vma->vm_flags & ~(VM_ACCESS_FLAGS | VM_FLAGS_CLEAR));
+		tlb_gather_mmu(&tlb, ctx->mm);
+		ret = mprotect_fixup(&vmi, &tlb, vma, &prev, addr, end,
+				     newflags);
+		tlb_finish_mmu(&tlb);
+	}
+	mmap_write_unlock(ctx->mm);
+	KUNIT_ASSERT_EQ_MSG(ctx->test, ret, 0, "mprotect: %pe", ERR_PTR(ret));
 }
 
 void hmmk_unmap(struct hmmk *ctx, unsigned long addr, unsigned long npages)

@@ -60,15 +60,16 @@ static void hmm_migrate_foreign_unlocked(struct kunit *test)
 
 /*
  * Our own device pages: prepared with MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
- * else reported as they are, never faulted back.
+ * else reported as they are, never faulted back. Writable, then read-only,
+ * then with one folio locked elsewhere.
  */
 static void hmm_migrate_device_own(struct kunit *test)
 {
 	const enum hmmk_via *via = test->param_value;
+	unsigned long addr, i, plain_src[NPAGES];
 	struct hmmk *ctx = test->priv;
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
-	unsigned long addr, i;
 
 	hmmk_need_device(ctx);
 	addr = hmmk_map_anon(ctx, NPAGES);
@@ -94,6 +95,68 @@ static void hmm_migrate_device_own(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_DEVICE), NPAGES);
 	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+
+	/*
+	 * Read-only device entries (mprotect()): prepared, and reported,
+	 * read-only, as plain migrate_vma_setup() collects them
+	 */
+	hmmk_mprotect(ctx, addr, NPAGES, PROT_READ);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	memcpy(plain_src, p.migrate.src, sizeof(plain_src));
+	hmmk_prep_restore(ctx, &p);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+				    hmmk_src_of(snap->p[i].page, false),
+				    "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain_src[i],
+				    "page %lu: not as plain migrate_vma_setup()", i);
+		if (*via == VIA_HMM)
+			KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+					    HMM_PFN_VALID | HMM_PFN_MIGRATE,
+					    "page %lu", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; *via == VIA_HMM && i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID, "page %lu read-only", i);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+					     HMMK_PTE_DEVICE), NPAGES);
+
+	/*
+	 * Page 2's folio locked elsewhere: left out, as plain setup does
+	 * (no assertion until it is unlocked)
+	 */
+	KUNIT_ASSERT_TRUE(test, folio_trylock(page_folio(snap->p[2].page)));
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	memcpy(plain_src, p.migrate.src, sizeof(plain_src));
+	hmmk_prep_restore(ctx, &p);
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 1);
+	KUNIT_EXPECT_FALSE(test, p.migrate.src[2] & MIGRATE_PFN_MIGRATE);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i] & MIGRATE_PFN_MIGRATE,
+				    plain_src[i] & MIGRATE_PFN_MIGRATE,
+				    "page %lu: not as plain migrate_vma_setup()", i);
+	if (*via == VIA_HMM)
+		KUNIT_EXPECT_EQ(test, p.range.hmm_pfns[2] & HMMK_FLAGS,
+				HMM_PFN_VALID);
+	hmmk_prep_restore(ctx, &p);
+	folio_unlock(page_folio(snap->p[2].page));
 	hmmk_expect_restored(ctx, snap);
 	hmmk_unmap(ctx, addr, NPAGES);
 }
@@ -265,6 +328,74 @@ static void hmm_migrate_device_thp(struct kunit *test)
 }
 
 /*
+ * Our device private THP made read-only by mprotect(): prepared read-only,
+ * as one unit with MIGRATE_VMA_SELECT_COMPOUND. Then mprotect() of its first
+ * pages: the VMA splits, the PMD becomes PTEs of one large device folio,
+ * and each side is prepared page by page, read-only.
+ */
+static void hmm_migrate_device_thp_rdonly(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	const unsigned long rw = 16;
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, select, i;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	hmmk_need_device(ctx);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	hmmk_to_device(ctx, ctx->dev, addr, HMMK_PMD_PAGES, true);
+	hmmk_mprotect(ctx, addr, HMMK_PMD_PAGES, PROT_READ);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+
+	select = MIGRATE_VMA_SELECT_DEVICE_PRIVATE | MIGRATE_VMA_SELECT_COMPOUND;
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT, select), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 1);
+	KUNIT_EXPECT_EQ(test, p.migrate.src[0] & (BIT(MIGRATE_PFN_SHIFT) - 1),
+			MIGRATE_PFN_VALID | MIGRATE_PFN_MIGRATE |
+			MIGRATE_PFN_COMPOUND);
+	if (*via == VIA_HMM)
+		KUNIT_EXPECT_FALSE(test, p.range.hmm_pfns[0] & HMM_PFN_WRITE);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+
+	/* mprotect() never makes a device entry writable: both stay read-only */
+	hmmk_mprotect(ctx, addr, rw, PROT_READ | PROT_WRITE);
+	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_ASSERT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
+	for (i = 0; i < 2; i++) {
+		unsigned long start = i ? addr + rw * PAGE_SIZE : addr;
+		unsigned long n = i ? HMMK_PMD_PAGES - rw : rw;
+		unsigned long j;
+
+		HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, start, n,
+						   HMM_PFN_REQ_FAULT,
+						   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+		for (j = 0; j < n; j++) {
+			struct page *page = migrate_pfn_to_page(p.migrate.src[j]);
+
+			KUNIT_EXPECT_TRUE_MSG(test, page && hmmk_dev_page(ctx->dev, page) &&
+					      p.migrate.src[j] ==
+					      hmmk_src_of(page, false),
+					      "VMA %lu page %lu: %#lx", i, j,
+					      p.migrate.src[j]);
+		}
+		hmmk_prep_restore(ctx, &p);
+	}
+	hmmk_expect_data(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
+	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->dev), 0,
+			    "device pages not freed: a reference leaked");
+}
+
+/*
  * A CPU fault on the first page of our device private THP, mapped by a PMD,
  * whose migrate_to_ram() asks for that page alone with MIGRATE_VMA_FAULT:
  * the walk must split the folio the fault path holds locked and referenced
@@ -345,6 +476,7 @@ static struct kunit_case hmm_migrate_device_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_device_refuses, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_cpu_fault),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_device_thp_rdonly, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_thp_cpu_fault),
 	KUNIT_CASE(hmm_migrate_foreign_device_thp),
 	{}

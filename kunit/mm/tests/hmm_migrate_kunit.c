@@ -616,6 +616,110 @@ static void hmm_migrate_waits_for_entry(struct kunit *test)
 	hmmk_expect_balanced(ctx);
 }
 
+/* What follows the pages a wait puts back, in the next PMD */
+enum hmmk_after {
+	AFTER_NO_TABLE,		/* untouched: no page table */
+	AFTER_THP,		/* a PMD-mapped anonymous THP */
+	AFTER_HUGE_ZERO,	/* the huge zero page */
+};
+
+struct hmm_after_case {
+	const char *desc;
+	enum hmmk_after after;
+	enum hmmk_via via;
+};
+
+static_assert(offsetof(struct hmm_after_case, desc) == 0);
+
+static const struct hmm_after_case hmm_after_cases[] = {
+	{ "no page table, hmm_range_fault", AFTER_NO_TABLE, VIA_HMM },
+	{ "no page table, migrate_vma_setup", AFTER_NO_TABLE, VIA_VMA },
+	{ "THP, hmm_range_fault", AFTER_THP, VIA_HMM },
+	{ "THP, migrate_vma_setup", AFTER_THP, VIA_VMA },
+	{ "huge zero page, hmm_range_fault", AFTER_HUGE_ZERO, VIA_HMM },
+	{ "huge zero page, migrate_vma_setup", AFTER_HUGE_ZERO, VIA_VMA },
+};
+
+static int hmm_after_cases_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_after_cases,
+				    ARRAY_SIZE(hmm_after_cases), hmmk_desc);
+	return 0;
+}
+
+/*
+ * Pages 0 and 1 are prepared, pages 2 and 3 are another migration's entries
+ * asked to fault: the walk puts pages 0 and 1 back, waits, and walks the
+ * rest of the range only to fault what it must, then prepares it all in
+ * another pass. That fault-only pass meets the next PMD's state of the row.
+ */
+static void hmm_migrate_fault_only_pass(struct kunit *test)
+{
+	const struct hmm_after_case *c = test->param_value;
+	const unsigned long n = 2 * HMMK_PMD_PAGES;
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, next, i;
+	struct hmmk_held *held;
+	struct hmmk_prep p;
+
+	if (c->after != AFTER_NO_TABLE)
+		hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 2);
+	next = addr + PMD_SIZE;
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	if (c->after == AFTER_THP)
+		hmmk_write(ctx, next, HMMK_PMD_PAGES);
+	if (c->after == AFTER_HUGE_ZERO)
+		hmmk_read(ctx, next, 1);
+	/* Holding two pages of a THP at addr splits it: PTEs there */
+	held = hmmk_hold(ctx, addr + 2 * PAGE_SIZE, 2);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + 2 * PAGE_SIZE),
+			HMMK_PTE_MIGRATION);
+	switch (c->after) {
+	case AFTER_NO_TABLE:
+		KUNIT_ASSERT_FALSE_MSG(test, hmmk_pte_table(ctx, next),
+				       "the shape was not built: a page table in the next PMD");
+		break;
+	case AFTER_THP:
+		HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, next), "a THP allocation");
+		break;
+	case AFTER_HUGE_ZERO:
+		HMMK_SKIP_UNLESS(test, hmmk_pte(ctx, next) == HMMK_PTE_ZERO &&
+				 hmmk_pmd_mapped(ctx, next), "the huge zero page");
+		break;
+	}
+	hmmk_release_after(held, 100);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, c->via, addr, n,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, hmmk_released(held),
+			      "returned before the migration entries went away");
+	hmmk_release_wait(held);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, n);
+	for (i = 0; i < n; i++) {
+		bool page = i < HMMK_PMD_PAGES || c->after == AFTER_THP;
+
+		KUNIT_EXPECT_TRUE_MSG(test, p.migrate.src[i] & MIGRATE_PFN_MIGRATE,
+				      "page %lu not prepared", i);
+		KUNIT_EXPECT_EQ_MSG(test, !!migrate_pfn_to_page(p.migrate.src[i]),
+				    page, "page %lu: a page or a hole", i);
+		if (c->via == VIA_HMM)
+			KUNIT_EXPECT_TRUE_MSG(test, p.range.hmm_pfns[i] &
+					      HMM_PFN_MIGRATE, "page %lu", i);
+	}
+	if (c->after == AFTER_NO_TABLE)
+		KUNIT_EXPECT_FALSE_MSG(test, hmmk_pte_table(ctx, next),
+				       "a hole was faulted in");
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_data(ctx, addr, HMMK_PMD_PAGES);
+	if (c->after == AFTER_THP)
+		hmmk_expect_data(ctx, next, HMMK_PMD_PAGES);
+	hmmk_expect_unleaked(ctx, addr, n);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, n);
+}
+
 /* Without a fault request a migration entry is skipped, not waited for */
 static void hmm_migrate_skips_entry(struct kunit *test)
 {
@@ -1476,8 +1580,9 @@ static void hmm_migrate_file_hole_pmds(struct kunit *test)
 						     MIGRATE_PFN_MIGRATE),
 				      "page %lu not prepared", i);
 		if (*via == VIA_HMM && page)
-			KUNIT_EXPECT_EQ_MSG(test, hmm_pfn_to_page(p.range.hmm_pfns[i]),
-					    page, "page %lu", i);
+			KUNIT_EXPECT_PTR_EQ_MSG(test,
+						hmm_pfn_to_page(p.range.hmm_pfns[i]),
+						page, "page %lu", i);
 	}
 	hmmk_prep_restore(ctx, &p);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, n, HMMK_PTE_PRESENT), n);
@@ -1681,6 +1786,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_pud_cross, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_pud_hole, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_file_hole_pmds, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_fault_only_pass, hmm_after_cases),
 	KUNIT_CASE(hmm_migrate_prot_none),
 	HMMK_CASE_PARAMS(hmm_migrate_select_device_only, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_plain_setup),
