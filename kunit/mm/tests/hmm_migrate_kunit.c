@@ -992,6 +992,20 @@ static void hmm_migrate_numa_hint(struct kunit *test)
 	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &ref), 0);
 	KUNIT_EXPECT_EQ(test, hmmk_hint_faults(test) - hints, NPAGES);
 
+	/* Without MIGRATE_VMA_SELECT_SYSTEM none is for migration: as alone */
+	KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, NPAGES), NPAGES);
+	hints = hmmk_hint_faults(test);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	KUNIT_EXPECT_EQ(test, hmmk_hint_faults(test) - hints, NPAGES);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    ref.hmm_pfns[i] & HMMK_FLAGS,
+				    "device only: page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+
 	/* With a read fault request, through each entry point: none */
 	for (v = 0; v < ARRAY_SIZE(hmmk_vias); v++) {
 		KUNIT_ASSERT_EQ(test, hmmk_numa_hint(ctx, addr, NPAGES),
@@ -1360,11 +1374,124 @@ out:
 	hmmk_uffd_close(ctx, &u);
 	hmmk_unmap(ctx, addr, NPAGES);
 }
+
+/*
+ * The huge zero page write protected by userfaultfd: not a hole the device
+ * may fill behind the protection, whole or page by page. Read faults leave
+ * it as it is: nothing prepared, every page reported valid, read-only.
+ */
+static void hmm_migrate_uffd_wp_huge_zero(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, i, c;
+	struct hmmk_uffd u;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_read(ctx, addr, 1);
+	HMMK_SKIP_UNLESS(test, hmmk_pte(ctx, addr) == HMMK_PTE_ZERO &&
+			 hmmk_pmd_mapped(ctx, addr), "the huge zero page");
+	hmmk_uffd_wp(ctx, &u, addr, HMMK_PMD_PAGES);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+
+	for (c = 0; c < 2; c++) {
+		unsigned long select = MIGRATE_VMA_SELECT_SYSTEM |
+				       (c ? 0 : MIGRATE_VMA_SELECT_COMPOUND);
+
+		HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, *via, addr,
+						   HMMK_PMD_PAGES,
+						   HMM_PFN_REQ_FAULT, select), 0);
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+		for (i = 0; i < HMMK_PMD_PAGES; i++) {
+			KUNIT_EXPECT_FALSE_MSG(test, p.migrate.src[i] &
+					       MIGRATE_PFN_MIGRATE,
+					       "%s: page %lu taken as a hole",
+					       c ? "split" : "compound", i);
+			if (*via == VIA_HMM)
+				KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] &
+						    HMMK_FLAGS, HMM_PFN_VALID,
+						    "%s: page %lu",
+						    c ? "split" : "compound", i);
+		}
+		hmmk_prep_restore(ctx, &p);
+		KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+						     HMMK_PTE_ZERO),
+				HMMK_PMD_PAGES);
+	}
+	hmmk_expect_balanced(ctx);
+	hmmk_uffd_close(ctx, &u);
+	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
+}
+
+/*
+ * Our device pages write protected by userfaultfd: prepared by each entry
+ * point as plain migrate_vma_setup() prepares them, the protection kept in
+ * the migration entries and back in the device entries.
+ */
+static void hmm_migrate_uffd_wp_device(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	unsigned long addr, i, plain_src[NPAGES];
+	struct hmmk *ctx = test->priv;
+	struct hmmk_snap *snap;
+	struct hmmk_uffd u;
+	struct hmmk_prep p;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->dev, addr, NPAGES, false);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	hmmk_uffd_wp(ctx, &u, addr, NPAGES);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_ASSERT_TRUE_MSG(test, hmmk_pte(ctx, addr + i * PAGE_SIZE) ==
+				      HMMK_PTE_DEVICE &&
+				      hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
+				      "page %lu not a write protected device entry", i);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, NPAGES, 0,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	memcpy(plain_src, p.migrate.src, sizeof(plain_src));
+	hmmk_prep_restore(ctx, &p);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain_src[i],
+				    "page %lu: not as plain migrate_vma_setup()", i);
+		KUNIT_EXPECT_PTR_EQ_MSG(test, migrate_pfn_to_page(p.migrate.src[i]),
+					snap->p[i].page, "page %lu", i);
+		KUNIT_EXPECT_TRUE_MSG(test, hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
+				      "migration entry %lu lost uffd-wp", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, hmmk_pte(ctx, addr + i * PAGE_SIZE) ==
+				      HMMK_PTE_DEVICE &&
+				      hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
+				      "page %lu lost uffd-wp after restore", i);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_uffd_close(ctx, &u);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
 #else
 static void hmm_migrate_uffd_wp(struct kunit *test)
 {
 	kunit_skip(test,
 		   "needs x86_64 and CONFIG_PTE_MARKER_UFFD_WP (uffd-wp)");
+}
+
+static void hmm_migrate_uffd_wp_huge_zero(struct kunit *test)
+{
+	hmm_migrate_uffd_wp(test);
+}
+
+static void hmm_migrate_uffd_wp_device(struct kunit *test)
+{
+	hmm_migrate_uffd_wp(test);
 }
 #endif
 
@@ -1782,6 +1909,8 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_numa_hint),
 	HMMK_CASE_PARAMS(hmm_migrate_device_exclusive, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_uffd_wp, hmmk_vias_plain),
+	HMMK_CASE_PARAMS(hmm_migrate_uffd_wp_huge_zero, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_uffd_wp_device, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_hwpoison, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_pud_cross, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_pud_hole, hmmk_vias_plain),

@@ -22,8 +22,9 @@
 
 /*
  * A THP that can be neither prepared as a unit nor split (a page of it is
- * pinned): reported as it is, no page of it prepared, and the walk ends,
- * asked for part of it or for all of it as one unit.
+ * pinned, or it is locked elsewhere): reported as it is, no page of it
+ * prepared, and the walk ends, asked for part of it or for all of it as
+ * one unit.
  */
 static void hmm_migrate_unsplittable_thp(struct kunit *test)
 {
@@ -64,6 +65,21 @@ static void hmm_migrate_unsplittable_thp(struct kunit *test)
 	if (!ret)
 		hmmk_prep_restore(ctx, &p);
 	hmmk_unpin(ctx, pinned);
+
+	/*
+	 * Not pinned but locked elsewhere: neither one unit nor split, and
+	 * never waited for (no assertion until it is unlocked)
+	 */
+	KUNIT_ASSERT_TRUE(test, folio_trylock(page_folio(pinned)));
+	ret = hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
+			   HMM_PFN_REQ_FAULT, MIGRATE_VMA_SELECT_SYSTEM |
+			   MIGRATE_VMA_SELECT_COMPOUND);
+	HMMK_EXPECT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	if (!ret)
+		hmmk_prep_restore(ctx, &p);
+	folio_unlock(page_folio(pinned));
 	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 }
@@ -609,6 +625,159 @@ static void hmm_migrate_huge_zero(struct kunit *test)
 	hmmk_expect_balanced(ctx);
 }
 
+/* A range over the PMD at @addr whose page i asks reqs(i) */
+static void hmmk_per_pfn_range(struct hmmk *ctx, struct hmm_range *range,
+			       struct migrate_vma *migrate, unsigned long addr,
+			       unsigned long select, unsigned long req,
+			       long odd, unsigned long odd_req)
+{
+	unsigned long i;
+
+	hmmk_migrate_init(ctx, migrate, addr, HMMK_PMD_PAGES, select);
+	hmmk_range_init(ctx, range, addr, HMMK_PMD_PAGES, 0);
+	range->pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE;
+	range->migrate = migrate;
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		range->hmm_pfns[i] = i == odd ? odd_req : req;
+}
+
+/*
+ * Per-pfn requests over PMD leaves: a THP and our device THP where no page
+ * asks for migration are reported whole, nothing prepared or split; a THP
+ * under MIGRATE_VMA_SELECT_COMPOUND where all pages but one ask is not one
+ * unit: it is prepared page by page, without that page.
+ */
+static void hmm_migrate_thp_per_pfn(struct kunit *test)
+{
+	const unsigned long sys = MIGRATE_VMA_SELECT_SYSTEM |
+				  MIGRATE_VMA_SELECT_COMPOUND;
+	struct hmmk *ctx = test->priv;
+	struct migrate_vma migrate;
+	struct hmm_range range;
+	struct hmmk_snap *snap;
+	unsigned long addr, dev, i;
+
+	hmmk_need_thp(test);
+	hmmk_need_device(ctx);
+	addr = hmmk_map_thp(ctx, 2);
+	dev = addr + PMD_SIZE;
+	hmmk_write(ctx, addr, 2 * HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr) &&
+			 hmmk_pmd_mapped(ctx, dev), "a THP allocation");
+	hmmk_to_device(ctx, ctx->dev, dev, HMMK_PMD_PAGES, true);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, dev));
+	snap = hmmk_snapshot(ctx, addr, HMMK_PMD_PAGES);
+
+	/* No page asks for migration */
+	hmmk_per_pfn_range(ctx, &range, &migrate, addr, sys,
+			   HMM_PFN_REQ_FAULT, -1, 0);
+	HMMK_ASSERT_RET(test, hmmk_walk_once(ctx, &range, &migrate), 0);
+	KUNIT_EXPECT_EQ(test, migrate.cpages, 0);
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE, "THP page %lu", i);
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+
+	hmmk_per_pfn_range(ctx, &range, &migrate, dev,
+			   MIGRATE_VMA_SELECT_DEVICE_PRIVATE |
+			   MIGRATE_VMA_SELECT_COMPOUND, HMM_PFN_REQ_FAULT, -1, 0);
+	HMMK_ASSERT_RET(test, hmmk_walk_once(ctx, &range, &migrate), 0);
+	KUNIT_EXPECT_EQ(test, migrate.cpages, 0);
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE,
+				    "device THP page %lu", i);
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, dev));
+
+	/* All but page 7: not one unit, page by page */
+	hmmk_per_pfn_range(ctx, &range, &migrate, addr, sys,
+			   HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE, 7,
+			   HMM_PFN_REQ_FAULT);
+	HMMK_ASSERT_RET(test, hmmk_walk_once(ctx, &range, &migrate), 0);
+	KUNIT_EXPECT_EQ(test, migrate.cpages, HMMK_PMD_PAGES - 1);
+	for (i = 0; i < HMMK_PMD_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, migrate.src[i],
+				    i == 7 ? 0 : hmmk_src_of(snap->p[i].page, true),
+				    "THP page %lu", i);
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_EXPECT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	hmmk_expect_data(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_unleaked(ctx, addr, 2 * HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, 2 * HMMK_PMD_PAGES);
+	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->dev), 0,
+			    "device pages not freed: a reference leaked");
+}
+
+/*
+ * PMD leaves the selection does not take: a THP and the huge zero page
+ * walked with MIGRATE_VMA_SELECT_DEVICE_PRIVATE only, our device THP with
+ * MIGRATE_VMA_SELECT_SYSTEM only. Nothing prepared, nothing split, each
+ * page reported as it is mapped.
+ */
+static void hmm_migrate_pmd_not_selected(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, dev, i;
+	struct hmmk_prep p;
+
+	hmmk_need_thp(test);
+	hmmk_need_device(ctx);
+	addr = hmmk_map_thp(ctx, 3);
+	dev = addr + 2 * PMD_SIZE;
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_read(ctx, addr + PMD_SIZE, 1);
+	hmmk_write(ctx, dev, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr) &&
+			 hmmk_pmd_mapped(ctx, dev), "a THP allocation");
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr + PMD_SIZE) &&
+			 hmmk_pte(ctx, addr + PMD_SIZE) == HMMK_PTE_ZERO,
+			 "the huge zero page");
+	hmmk_to_device(ctx, ctx->dev, dev, HMMK_PMD_PAGES, true);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, dev));
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr,
+					   2 * HMMK_PMD_PAGES, HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; *via == VIA_HMM && i < 2 * HMMK_PMD_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID |
+				    (i < HMMK_PMD_PAGES ? HMM_PFN_WRITE : 0),
+				    "%s page %lu", i < HMMK_PMD_PAGES ?
+				    "THP" : "huge zero", i % HMMK_PMD_PAGES);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr + PMD_SIZE));
+
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, dev, HMMK_PMD_PAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	for (i = 0; *via == VIA_HMM && i < HMMK_PMD_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] & HMMK_FLAGS,
+				    HMM_PFN_VALID | HMM_PFN_WRITE,
+				    "device THP page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, dev));
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, dev, HMMK_PMD_PAGES,
+					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
+	hmmk_expect_unleaked(ctx, addr, 3 * HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, 3 * HMMK_PMD_PAGES);
+	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->dev), 0,
+			    "device pages not freed: a reference leaked");
+}
+
 /*
  * Per-pfn requests over the huge zero page where only page 5 asks, for a
  * write: the walk must read every page's request, not the first one's, and
@@ -692,6 +861,8 @@ static struct kunit_case hmm_migrate_thp_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_huge_zero_write_one),
+	HMMK_CASE_PARAMS(hmm_migrate_pmd_not_selected, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_thp_per_pfn),
 	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias_plain),
 	{}
 };
