@@ -206,6 +206,35 @@ int hmmk_prepare(struct hmmk *ctx, struct hmmk_prep *p,
 	return ret;
 }
 
+/*
+ * Prepare with @via what plain migrate_vma_setup() prepared and put back
+ * first, the reference: every src entry must be as plain's. Returns what
+ * @via's prepare returned.
+ */
+int hmmk_prepare_as_plain(struct hmmk *ctx, struct hmmk_prep *p,
+			  enum hmmk_via via, unsigned long addr,
+			  unsigned long npages, unsigned long req,
+			  unsigned long select)
+{
+	struct kunit *test = ctx->test;
+	unsigned long *plain, i;
+	int ret;
+
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, p, VIA_PLAIN, addr, npages, 0,
+					   select), 0);
+	plain = kunit_kmalloc_array(test, npages, sizeof(*plain), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, plain);
+	memcpy(plain, p->migrate.src, npages * sizeof(*plain));
+	hmmk_prep_restore(ctx, p);
+
+	ret = hmmk_prepare(ctx, p, via, addr, npages, req, select);
+	for (i = 0; !ret && i < npages; i++)
+		KUNIT_EXPECT_EQ_MSG(test, p->migrate.src[i], plain[i],
+				    "page %lu: not as plain migrate_vma_setup()",
+				    i);
+	return ret;
+}
+
 void hmmk_prep_restore(struct hmmk *ctx, struct hmmk_prep *p)
 {
 	mmap_read_lock(ctx->mm);
@@ -1433,10 +1462,10 @@ static void hmm_migrate_uffd_wp_huge_zero(struct kunit *test)
 static void hmm_migrate_uffd_wp_device(struct kunit *test)
 {
 	const enum hmmk_via *via = test->param_value;
-	unsigned long addr, i, plain_src[NPAGES];
 	struct hmmk *ctx = test->priv;
 	struct hmmk_snap *snap;
 	struct hmmk_uffd u;
+	unsigned long addr, i;
 	struct hmmk_prep p;
 
 	hmmk_need_device(ctx);
@@ -1451,17 +1480,11 @@ static void hmm_migrate_uffd_wp_device(struct kunit *test)
 				      hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
 				      "page %lu not a write protected device entry", i);
 
-	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, NPAGES, 0,
-					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
-	memcpy(plain_src, p.migrate.src, sizeof(plain_src));
-	hmmk_prep_restore(ctx, &p);
-	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
-					   HMM_PFN_REQ_FAULT,
-					   MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	HMMK_ASSERT_RET(test, hmmk_prepare_as_plain(ctx, &p, *via, addr, NPAGES,
+						    HMM_PFN_REQ_FAULT,
+						    MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
 	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES);
 	for (i = 0; i < NPAGES; i++) {
-		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain_src[i],
-				    "page %lu: not as plain migrate_vma_setup()", i);
 		KUNIT_EXPECT_PTR_EQ_MSG(test, migrate_pfn_to_page(p.migrate.src[i]),
 					snap->p[i].page, "page %lu", i);
 		KUNIT_EXPECT_TRUE_MSG(test, hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
@@ -1782,7 +1805,6 @@ static void hmm_migrate_select_device_only(struct kunit *test)
 	const unsigned long select = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
 	const enum hmmk_via *via = test->param_value;
 	struct hmmk *ctx = test->priv;
-	unsigned long plain_src[NPAGES], plain_cpages;
 	enum hmmk_pte before[NPAGES];
 	unsigned long ref_addr, addr, i;
 	struct hmm_range ref;
@@ -1795,24 +1817,16 @@ static void hmm_migrate_select_device_only(struct kunit *test)
 	for (i = 0; i < NPAGES; i++)
 		before[i] = hmmk_pte(ctx, addr + i * PAGE_SIZE);
 
-	/* The references: plain migrate_vma_setup(), hmm_range_fault() alone */
-	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, NPAGES, 0,
-					   select), 0);
-	memcpy(plain_src, p.migrate.src, sizeof(plain_src));
-	plain_cpages = p.migrate.cpages;
-	hmmk_prep_restore(ctx, &p);
+	/* The references: hmm_range_fault() alone, plain migrate_vma_setup() */
 	hmmk_range_init(ctx, &ref, ref_addr, NPAGES, HMM_PFN_REQ_FAULT);
 	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &ref), 0);
 
-	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
-					   HMM_PFN_REQ_FAULT, select), 0);
-	KUNIT_EXPECT_EQ(test, p.migrate.cpages, plain_cpages);
+	HMMK_ASSERT_RET(test, hmmk_prepare_as_plain(ctx, &p, *via, addr, NPAGES,
+						    HMM_PFN_REQ_FAULT, select), 0);
 	for (i = 0; i < NPAGES; i++) {
 		unsigned long a = addr + i * PAGE_SIZE;
-		bool hole = plain_src[i] & MIGRATE_PFN_MIGRATE;
+		bool hole = p.migrate.src[i] & MIGRATE_PFN_MIGRATE;
 
-		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], plain_src[i],
-				    "page %lu: not as plain migrate_vma_setup()", i);
 		KUNIT_EXPECT_FALSE_MSG(test, migrate_pfn_to_page(p.migrate.src[i]),
 				       "page %lu: a system page prepared", i);
 		if (*via == VIA_VMA || hole) {

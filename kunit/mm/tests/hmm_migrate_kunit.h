@@ -42,6 +42,10 @@ int hmmk_prepare(struct hmmk *ctx, struct hmmk_prep *p,
 		 enum hmmk_via via, unsigned long addr,
 		 unsigned long npages, unsigned long req,
 		 unsigned long select);
+int hmmk_prepare_as_plain(struct hmmk *ctx, struct hmmk_prep *p,
+			  enum hmmk_via via, unsigned long addr,
+			  unsigned long npages, unsigned long req,
+			  unsigned long select);
 void hmmk_prep_restore(struct hmmk *ctx, struct hmmk_prep *p);
 void hmmk_expect_no_migrate_out(struct hmmk *ctx, struct hmmk_prep *p);
 unsigned long hmmk_src_of(struct page *page, bool write);
