@@ -171,24 +171,115 @@ static const unsigned long hmm_diff_reqs[] = {
 #define HMM_DIFF_OUT	(HMM_PFN_VALID | HMM_PFN_WRITE | HMM_PFN_ERROR)
 
 /*
- * Random page states and random per-pfn requests: one call of the unified
- * walk must fault what each page asks and prepare exactly the pages that ask
- * for migration, as the reference does page by page on an identical copy:
- * hmm_range_fault() of the page with its fault request, then
- * migrate_vma_setup(). Runs of pages needing a fault end at any entry kind
- * the states make, and next to pages asking something else.
+ * One call of the unified walk on [b, + n) with the per-pfn requests @reqs
+ * against the reference on the identical copy [a, + n): each page faulted as
+ * it asks by hmm_range_fault() of that page alone, then one
+ * migrate_vma_setup(). The unified walk must fault what each page asks,
+ * report the pages that do not ask for migration as hmm_range_fault() does,
+ * prepare the others as migrate_vma_setup() does, and leave the same page
+ * tables once restored, leaking nothing. @what names each page's state.
+ */
+static void hmm_diff_requests(struct hmmk *ctx, unsigned long a,
+			      unsigned long b, const unsigned long *reqs,
+			      const char * const *what, unsigned long n)
+{
+	unsigned long select = MIGRATE_VMA_SELECT_SYSTEM |
+			       MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+	struct kunit *test = ctx->test;
+	struct migrate_vma ref, uni;
+	struct hmm_range range;
+	unsigned long *ref_out, i;
+	int ret;
+
+	ref_out = kunit_kmalloc_array(test, n, sizeof(*ref_out), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ref_out);
+	for (i = 0; i < n; i++) {
+		hmmk_range_init(ctx, &range, a + i * PAGE_SIZE, 1,
+				reqs[i] & ~HMM_PFN_REQ_MIGRATE);
+		HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
+		ref_out[i] = range.hmm_pfns[0] & HMM_DIFF_OUT;
+	}
+	hmmk_migrate_init(ctx, &ref, a, n, select);
+	mmap_read_lock(ctx->mm);
+	ref.vma = vma_lookup(ctx->mm, a);
+	ret = migrate_vma_setup(&ref);
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, ret, 0);
+
+	hmmk_migrate_init(ctx, &uni, b, n, select);
+	hmmk_range_init(ctx, &range, b, n, 0);
+	range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE |
+			       HMM_PFN_REQ_MIGRATE;
+	range.migrate = &uni;
+	memcpy(range.hmm_pfns, reqs, n * sizeof(*reqs));
+	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
+	mmap_read_lock(ctx->mm);
+	migrate_hmm_range_setup(&range);
+	mmap_read_unlock(ctx->mm);
+
+	for (i = 0; i < n; i++) {
+		bool migrate = reqs[i] & HMM_PFN_REQ_MIGRATE;
+		unsigned long pb = b + i * PAGE_SIZE;
+
+		if (!migrate) {
+			KUNIT_EXPECT_FALSE_MSG(test, uni.src[i] & MIGRATE_PFN_MIGRATE,
+					       "page %lu (%s, request %#lx): prepared unasked",
+					       i, what[i], reqs[i]);
+			KUNIT_EXPECT_EQ_MSG(test, range.hmm_pfns[i] & HMM_DIFF_OUT,
+					    ref_out[i],
+					    "page %lu (%s, request %#lx): not as hmm_range_fault()",
+					    i, what[i], reqs[i]);
+			KUNIT_EXPECT_NE_MSG(test, hmmk_pte(ctx, pb),
+					    HMMK_PTE_MIGRATION,
+					    "page %lu (%s, request %#lx): unmapped unasked",
+					    i, what[i], reqs[i]);
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(test,
+				    uni.src[i] & (BIT(MIGRATE_PFN_SHIFT) - 1),
+				    ref.src[i] & (BIT(MIGRATE_PFN_SHIFT) - 1),
+				    "page %lu (%s, request %#lx): src flags", i,
+				    what[i], reqs[i]);
+		KUNIT_EXPECT_EQ_MSG(test, !!(range.hmm_pfns[i] & HMM_PFN_MIGRATE),
+				    !!(ref.src[i] & MIGRATE_PFN_MIGRATE),
+				    "page %lu (%s, request %#lx): HMM_PFN_MIGRATE", i,
+				    what[i], reqs[i]);
+		KUNIT_EXPECT_EQ_MSG(test, hmm_diff_data(ctx, uni.src[i], pb),
+				    hmm_diff_data(ctx, ref.src[i], a + i * PAGE_SIZE),
+				    "page %lu (%s, request %#lx): data", i,
+				    what[i], reqs[i]);
+		KUNIT_EXPECT_EQ_MSG(test, hmm_diff_pte(ctx, pb),
+				    hmm_diff_pte(ctx, a + i * PAGE_SIZE),
+				    "page %lu (%s, request %#lx): page table once prepared",
+				    i, what[i], reqs[i]);
+	}
+
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&ref);
+	hmmk_restore(&uni);
+	mmap_read_unlock(ctx->mm);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmm_diff_pte(ctx, b + i * PAGE_SIZE),
+				    hmm_diff_pte(ctx, a + i * PAGE_SIZE),
+				    "page %lu (%s, request %#lx): page table once restored",
+				    i, what[i], reqs[i]);
+}
+
+/*
+ * Random page states and random per-pfn requests (see hmm_diff_requests()).
+ * Runs of pages needing a fault end at any entry kind the states make, and
+ * next to pages asking something else.
  */
 static void hmm_diff_random_requests(struct kunit *test)
 {
 	const u32 *seed = test->param_value;
 	enum hmmk_state states[NPAGES];
-	unsigned long reqs[NPAGES], ref_out[NPAGES];
+	const char *what[NPAGES];
+	unsigned long reqs[NPAGES];
 	struct hmmk *ctx = test->priv;
-	struct migrate_vma ref, uni;
-	struct hmm_range range;
 	struct rnd_state rnd;
 	unsigned long a, b, i;
-	int nstates = HMMK_FREED + 1, ret;
+	int nstates = HMMK_FREED + 1;
 
 	if (IS_ENABLED(CONFIG_DEVICE_PRIVATE)) {
 		KUNIT_ASSERT_EQ(test, hmmk_dev_init(ctx), 0);
@@ -199,85 +290,14 @@ static void hmm_diff_random_requests(struct kunit *test)
 		states[i] = prandom_u32_state(&rnd) % nstates;
 		reqs[i] = hmm_diff_reqs[prandom_u32_state(&rnd) %
 					ARRAY_SIZE(hmm_diff_reqs)];
+		what[i] = hmmk_state_name(states[i]);
 	}
 	a = hmmk_map_anon(ctx, NPAGES);
 	b = hmmk_map_anon(ctx, NPAGES);
 	hmmk_set_states(ctx, a, states, NPAGES);
 	hmmk_set_states(ctx, b, states, NPAGES);
 
-	/* The reference: each page faulted as it asks, then one setup */
-	for (i = 0; i < NPAGES; i++) {
-		hmmk_range_init(ctx, &range, a + i * PAGE_SIZE, 1,
-				reqs[i] & ~HMM_PFN_REQ_MIGRATE);
-		HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
-		ref_out[i] = range.hmm_pfns[0] & HMM_DIFF_OUT;
-	}
-	hmmk_migrate_init(ctx, &ref, a, NPAGES, MIGRATE_VMA_SELECT_SYSTEM |
-			  MIGRATE_VMA_SELECT_DEVICE_PRIVATE);
-	mmap_read_lock(ctx->mm);
-	ref.vma = vma_lookup(ctx->mm, a);
-	ret = migrate_vma_setup(&ref);
-	mmap_read_unlock(ctx->mm);
-	HMMK_ASSERT_RET(test, ret, 0);
-
-	hmmk_migrate_init(ctx, &uni, b, NPAGES, MIGRATE_VMA_SELECT_SYSTEM |
-			  MIGRATE_VMA_SELECT_DEVICE_PRIVATE);
-	hmmk_range_init(ctx, &range, b, NPAGES, 0);
-	range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE |
-			       HMM_PFN_REQ_MIGRATE;
-	range.migrate = &uni;
-	memcpy(range.hmm_pfns, reqs, sizeof(reqs));
-	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
-	mmap_read_lock(ctx->mm);
-	migrate_hmm_range_setup(&range);
-	mmap_read_unlock(ctx->mm);
-
-	for (i = 0; i < NPAGES; i++) {
-		bool migrate = reqs[i] & HMM_PFN_REQ_MIGRATE;
-		unsigned long pb = b + i * PAGE_SIZE;
-
-		if (!migrate) {
-			KUNIT_EXPECT_FALSE_MSG(test, uni.src[i] & MIGRATE_PFN_MIGRATE,
-					       "page %lu (%s, request %#lx): prepared unasked",
-					       i, hmmk_state_name(states[i]), reqs[i]);
-			KUNIT_EXPECT_EQ_MSG(test, range.hmm_pfns[i] & HMM_DIFF_OUT,
-					    ref_out[i],
-					    "page %lu (%s, request %#lx): not as hmm_range_fault()",
-					    i, hmmk_state_name(states[i]), reqs[i]);
-			KUNIT_EXPECT_NE_MSG(test, hmmk_pte(ctx, pb),
-					    HMMK_PTE_MIGRATION,
-					    "page %lu (%s, request %#lx): unmapped unasked",
-					    i, hmmk_state_name(states[i]), reqs[i]);
-			continue;
-		}
-		KUNIT_EXPECT_EQ_MSG(test,
-				    uni.src[i] & (BIT(MIGRATE_PFN_SHIFT) - 1),
-				    ref.src[i] & (BIT(MIGRATE_PFN_SHIFT) - 1),
-				    "page %lu (%s, request %#lx): src flags", i,
-				    hmmk_state_name(states[i]), reqs[i]);
-		KUNIT_EXPECT_EQ_MSG(test, !!(range.hmm_pfns[i] & HMM_PFN_MIGRATE),
-				    !!(ref.src[i] & MIGRATE_PFN_MIGRATE),
-				    "page %lu (%s, request %#lx): HMM_PFN_MIGRATE", i,
-				    hmmk_state_name(states[i]), reqs[i]);
-		KUNIT_EXPECT_EQ_MSG(test, hmm_diff_data(ctx, uni.src[i], pb),
-				    hmm_diff_data(ctx, ref.src[i], a + i * PAGE_SIZE),
-				    "page %lu (%s, request %#lx): data", i,
-				    hmmk_state_name(states[i]), reqs[i]);
-		KUNIT_EXPECT_EQ_MSG(test, hmm_diff_pte(ctx, pb),
-				    hmm_diff_pte(ctx, a + i * PAGE_SIZE),
-				    "page %lu (%s, request %#lx): page table once prepared",
-				    i, hmmk_state_name(states[i]), reqs[i]);
-	}
-
-	mmap_read_lock(ctx->mm);
-	hmmk_restore(&ref);
-	hmmk_restore(&uni);
-	mmap_read_unlock(ctx->mm);
-	for (i = 0; i < NPAGES; i++)
-		KUNIT_EXPECT_EQ_MSG(test, hmm_diff_pte(ctx, b + i * PAGE_SIZE),
-				    hmm_diff_pte(ctx, a + i * PAGE_SIZE),
-				    "page %lu (%s, request %#lx): page table once restored",
-				    i, hmmk_state_name(states[i]), reqs[i]);
+	hmm_diff_requests(ctx, a, b, reqs, what, NPAGES);
 	hmmk_expect_unleaked(ctx, b, NPAGES);
 	hmmk_expect_balanced(ctx);
 	hmmk_unmap(ctx, a, NPAGES);

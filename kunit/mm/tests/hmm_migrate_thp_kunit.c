@@ -355,26 +355,18 @@ static void hmm_migrate_file_thp(struct kunit *test)
 #endif
 }
 
-/*
- * Small file pages, then three file THPs, in one shared tmpfs mapping: each
- * THP must be split (no MIGRATE_VMA_SELECT_COMPOUND), which in a file clears
- * its PTEs, so its pages need faults that may wait while the small pages
- * are held. Every page is prepared all the same, in a bounded number of
- * passes: not -EBUSY once per THP.
- */
-static void hmm_migrate_file_thps(struct kunit *test)
-{
-	const enum hmmk_via *via = test->param_value;
-	struct hmmk *ctx = test->priv;
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * Four PMDs of a new file of @mnt mapped shared, written: small pages in
+ * the first PMD (a hole punched in its THP split it), then three file THPs.
+ * Skips the test without them.
+ */
+static unsigned long hmmk_map_file_thps(struct hmmk *ctx, struct vfsmount *mnt)
+{
 	unsigned long n = 4 * HMMK_PMD_PAGES, addr, i;
-	struct vfsmount *mnt;
-	struct hmmk_prep p;
+	struct kunit *test = ctx->test;
 	struct file *file;
-	u64 *before;
 
-	hmmk_need_thp(test);
-	mnt = hmmk_mount_huge_tmpfs(test);
 	file = shmem_file_setup_with_mnt(mnt, "hmmk", 4 * PMD_SIZE,
 					 mk_vma_flags(VMA_NORESERVE_BIT));
 	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
@@ -394,6 +386,30 @@ static void hmm_migrate_file_thps(struct kunit *test)
 	for (i = 1; i < 4; i++)
 		HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr + i * PMD_SIZE),
 				 "file THPs");
+	return addr;
+}
+#endif
+
+/*
+ * Small file pages, then three file THPs, in one shared tmpfs mapping: each
+ * THP must be split (no MIGRATE_VMA_SELECT_COMPOUND), which in a file clears
+ * its PTEs, so its pages need faults that may wait while the small pages
+ * are held. Every page is prepared all the same, in a bounded number of
+ * passes: not -EBUSY once per THP.
+ */
+static void hmm_migrate_file_thps(struct kunit *test)
+{
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long n = 4 * HMMK_PMD_PAGES, addr, i;
+	struct vfsmount *mnt;
+	struct hmmk_prep p;
+	u64 *before;
+
+	hmmk_need_thp(test);
+	mnt = hmmk_mount_huge_tmpfs(test);
+	addr = hmmk_map_file_thps(ctx, mnt);
 	before = kunit_kcalloc(test, n, sizeof(*before), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, before);
 	for (i = 0; i < n; i++)
