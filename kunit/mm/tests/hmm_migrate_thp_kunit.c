@@ -193,6 +193,88 @@ static void hmm_migrate_unsplittable_mthp(struct kunit *test)
 	hmmk_expect_data(ctx, addr, n);
 }
 
+/*
+ * A hole prepared, then a write fault two pages on in the same page table of
+ * an anonymous VMA with mTHP on: alloc_anon_folio() maps one folio over
+ * the pte_none entries around the fault, the hole's among them. That page
+ * must not come out as a hole the device may fill while the CPU maps it
+ * (hmmk_walk_once() checks the outputs against the page table): the walk
+ * puts its holes back before such a fault, and prepares the page as it finds
+ * it after.
+ */
+static void hmm_migrate_hole_then_mthp_fault(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	const unsigned long n = 1 << MTHP_ORDER;
+	unsigned long always, madvise, inherit, addr, i;
+	struct migrate_vma migrate;
+	struct hmm_range range;
+	int ret = -ENOENT, tries = 16;
+	bool shape;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_migrate_init(ctx, &migrate, addr, n, MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &range, addr, n, 0);
+	range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE |
+			       HMM_PFN_REQ_MIGRATE;
+	range.migrate = &migrate;
+	range.hmm_pfns[0] = HMM_PFN_REQ_MIGRATE;
+	range.hmm_pfns[2] = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+	always = READ_ONCE(huge_anon_orders_always);
+	madvise = READ_ONCE(huge_anon_orders_madvise);
+	inherit = READ_ONCE(huge_anon_orders_inherit);
+	WRITE_ONCE(huge_anon_orders_always, 0);
+	WRITE_ONCE(huge_anon_orders_inherit, 0);
+	WRITE_ONCE(huge_anon_orders_madvise, 0);
+	/* A page table of small pages: one page, away from those walked */
+	hmmk_write(ctx, addr + 4 * n * PAGE_SIZE, 1);
+	shape = hmmk_pte_table(ctx, addr) &&
+		hmmk_count_pte(ctx, addr, n, HMMK_PTE_NONE) == n;
+	if (shape) {
+		WRITE_ONCE(huge_anon_orders_madvise, BIT(MTHP_ORDER));
+		do {
+			ret = hmmk_walk_once(ctx, &range, &migrate);
+		} while (ret == -EBUSY && --tries);
+	}
+	WRITE_ONCE(huge_anon_orders_always, always);
+	WRITE_ONCE(huge_anon_orders_inherit, inherit);
+	WRITE_ONCE(huge_anon_orders_madvise, madvise);
+	KUNIT_ASSERT_TRUE_MSG(test, shape,
+			      "the shape was not built: no page table, or pages mapped");
+	HMMK_ASSERT_RET(test, ret, 0);
+	/* Only a large folio maps page 1, which nothing asked for */
+	if (hmmk_pte(ctx, addr + PAGE_SIZE) == HMMK_PTE_NONE) {
+		mmap_read_lock(ctx->mm);
+		hmmk_restore(&migrate);
+		mmap_read_unlock(ctx->mm);
+		kunit_skip(test, "needs an mTHP allocation");
+	}
+
+	/*
+	 * Page 0 prepared: as the folio's page, or as a hole if the split
+	 * that prepares it mapped its zeroes to the zero page
+	 */
+	KUNIT_EXPECT_TRUE(test, migrate.src[0] & MIGRATE_PFN_MIGRATE);
+	KUNIT_EXPECT_TRUE(test, range.hmm_pfns[0] & HMM_PFN_MIGRATE);
+	KUNIT_EXPECT_EQ(test, range.hmm_pfns[2] & HMMK_FLAGS,
+			HMM_PFN_VALID | HMM_PFN_WRITE);
+	KUNIT_EXPECT_EQ(test, migrate.cpages, 1);
+	for (i = 1; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, migrate.src[i], 0, "page %lu", i);
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_EXPECT_NE(test, hmmk_pte(ctx, addr), HMMK_PTE_MIGRATION);
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr), 0);
+	hmmk_expect_unleaked(ctx, addr, n);
+	hmmk_expect_balanced(ctx);
+#else
+	kunit_skip(test, "needs CONFIG_TRANSPARENT_HUGEPAGE");
+#endif
+}
+
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
 /* A tmpfs mounted huge=always: its files are backed by PMD sized folios */
 static struct vfsmount *hmmk_mount_huge_tmpfs(struct kunit *test)
@@ -870,6 +952,7 @@ static struct kunit_case hmm_migrate_thp_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_thp, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_mthp, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_unsplittable_mthp, hmmk_vias_plain),
+	KUNIT_CASE(hmm_migrate_hole_then_mthp_fault),
 	HMMK_CASE_PARAMS(hmm_migrate_file_thp, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_file_thps, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_file_thps_hole, hmmk_vias),
