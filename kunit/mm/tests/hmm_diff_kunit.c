@@ -7,6 +7,7 @@
  * collects on an identical copy, and leave the same state once restored.
  */
 #include <linux/prandom.h>
+#include <linux/rmap.h>
 
 #include "hmm_kunit.h"
 
@@ -189,10 +190,16 @@ static void hmm_diff_requests(struct hmmk *ctx, unsigned long a,
 	struct migrate_vma ref, uni;
 	struct hmm_range range;
 	unsigned long *ref_out, i;
+	enum hmmk_pte *before;
 	int ret;
 
 	ref_out = kunit_kmalloc_array(test, n, sizeof(*ref_out), GFP_KERNEL);
+	before = kunit_kmalloc_array(test, n, sizeof(*before), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ref_out);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	/* Another migration's entries are there before the walk */
+	for (i = 0; i < n; i++)
+		before[i] = hmmk_pte(ctx, b + i * PAGE_SIZE);
 	for (i = 0; i < n; i++) {
 		hmmk_range_init(ctx, &range, a + i * PAGE_SIZE, 1,
 				reqs[i] & ~HMM_PFN_REQ_MIGRATE);
@@ -229,10 +236,11 @@ static void hmm_diff_requests(struct hmmk *ctx, unsigned long a,
 					    ref_out[i],
 					    "page %lu (%s, request %#lx): not as hmm_range_fault()",
 					    i, what[i], reqs[i]);
-			KUNIT_EXPECT_NE_MSG(test, hmmk_pte(ctx, pb),
-					    HMMK_PTE_MIGRATION,
-					    "page %lu (%s, request %#lx): unmapped unasked",
-					    i, what[i], reqs[i]);
+			KUNIT_EXPECT_TRUE_MSG(test, hmmk_pte(ctx, pb) !=
+					      HMMK_PTE_MIGRATION ||
+					      before[i] == HMMK_PTE_MIGRATION,
+					      "page %lu (%s, request %#lx): unmapped unasked",
+					      i, what[i], reqs[i]);
 			continue;
 		}
 		KUNIT_EXPECT_EQ_MSG(test,
@@ -304,9 +312,181 @@ static void hmm_diff_random_requests(struct kunit *test)
 	hmmk_unmap(ctx, b, NPAGES);
 }
 
+/*
+ * Runs of pages that need the same fault, which the walk faults in one go
+ * (its look-ahead), ended by each entry kind the kernel makes in an
+ * anonymous VMA. Besides the states of hmmk_set_states(): a migration entry
+ * of another migration, held by the test, and a device-exclusive entry.
+ */
+enum {
+	D_NONE = HMMK_NONE,
+	D_ANON = HMMK_ANON,
+	D_ZERO = HMMK_ZERO,
+	D_DEV_OWN = HMMK_DEV_OWN,
+	D_DEV_FOREIGN = HMMK_DEV_FOREIGN,
+	D_HELD = HMMK_NR_STATES,	/* written, then another's migration entry */
+	D_EXCL,				/* written, then device-exclusive */
+};
+
+#define D_RUN	6
+
+#define RF	HMM_PFN_REQ_FAULT
+#define RW	(HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE)
+#define RM	HMM_PFN_REQ_MIGRATE
+#define RFM	(HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE)
+
+struct hmm_diff_run {
+	const char *desc;
+	bool device;			/* needs CONFIG_DEVICE_PRIVATE */
+	int states[D_RUN];
+	unsigned long reqs[D_RUN];
+};
+
+static_assert(offsetof(struct hmm_diff_run, desc) == 0);
+
+static const struct hmm_diff_run hmm_diff_runs[] = {
+	{ "zero pages after a write fault", false,
+	  { D_NONE, D_ZERO, D_ZERO, D_ZERO, D_NONE, D_ZERO },
+	  { RW, RW, RW, 0, RF, RFM } },
+	{ "zero pages asked to migrate after a write fault", false,
+	  { D_ZERO, D_ZERO, D_ZERO, D_ANON, D_ZERO, D_ZERO },
+	  { RW, RM, RFM, RW, RF, 0 } },
+	{ "pte_none asking less after one that faults", false,
+	  { D_NONE, D_NONE, D_NONE, D_NONE, D_NONE, D_NONE },
+	  { RF, 0, RF, RM, RW, RFM } },
+	{ "a migration entry after a fault", false,
+	  { D_NONE, D_HELD, D_HELD, D_NONE, D_ANON, D_HELD },
+	  { RF, 0, RM, RF, RFM, 0 } },
+	{ "a migration entry asked to fault after a fault", false,
+	  { D_NONE, D_HELD, D_NONE, D_NONE, D_HELD, D_ANON },
+	  { RF, RF, RF, RF, RFM, RM } },
+	{ "our device pages after a fault", true,
+	  { D_NONE, D_DEV_OWN, D_DEV_OWN, D_NONE, D_DEV_OWN, D_ANON },
+	  { RF, RM, RF, RW, 0, RFM } },
+	{ "another owner's device pages after a fault", true,
+	  { D_NONE, D_DEV_FOREIGN, D_NONE, D_DEV_FOREIGN, D_DEV_FOREIGN, D_NONE },
+	  { RF, 0, RF, RF, RM, RFM } },
+	{ "device-exclusive entries in a row", true,
+	  { D_EXCL, D_EXCL, D_EXCL, D_NONE, D_EXCL, D_ANON },
+	  { RF, RF, 0, RF, RF, RM } },
+	{ "device-exclusive entries after a zero page", true,
+	  { D_ZERO, D_EXCL, D_EXCL, D_ZERO, D_EXCL, D_NONE },
+	  { RW, RF, RM, RW, 0, RFM } },
+};
+
+#undef RF
+#undef RW
+#undef RM
+#undef RFM
+
+static int hmm_diff_runs_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_diff_runs,
+				    ARRAY_SIZE(hmm_diff_runs), hmmk_desc);
+	return 0;
+}
+
+static const char *hmm_diff_run_name(int state)
+{
+	if (state == D_HELD)
+		return "migration entry";
+	if (state == D_EXCL)
+		return "device-exclusive";
+	return hmmk_state_name(state);
+}
+
+/* Make [addr, + D_RUN) as @run says; the held entries go in @held */
+static void hmm_diff_run_set(struct hmmk *ctx, unsigned long addr,
+			     const struct hmm_diff_run *run,
+			     struct hmmk_held **held)
+{
+	struct kunit *test = ctx->test;
+	unsigned long i;
+
+	for (i = 0; i < D_RUN; i++) {
+		unsigned long p = addr + i * PAGE_SIZE;
+
+		held[i] = NULL;
+		if (run->states[i] < HMMK_NR_STATES) {
+			hmmk_set_state(ctx, p, run->states[i]);
+			continue;
+		}
+		hmmk_write(ctx, p, 1);
+		if (run->states[i] == D_HELD) {
+			held[i] = hmmk_hold(ctx, p, 1);
+		} else {
+#ifdef CONFIG_DEVICE_PRIVATE
+			struct folio *folio;
+			struct page *page;
+
+			mmap_read_lock(ctx->mm);
+			page = make_device_exclusive(ctx->mm, p, ctx, &folio);
+			mmap_read_unlock(ctx->mm);
+			KUNIT_ASSERT_FALSE(test, IS_ERR(page));
+			folio_unlock(folio);
+			folio_put(folio);
+#endif
+		}
+		/* Verify the fixture made the entry it claims */
+		KUNIT_ASSERT_EQ_MSG(test, hmmk_pte(ctx, p),
+				    run->states[i] == D_HELD ?
+				    HMMK_PTE_MIGRATION : HMMK_PTE_OTHER,
+				    "page %lu", i);
+	}
+}
+
+/*
+ * Each run against the reference, as hmm_diff_random_requests(): a fault
+ * run the walk extends over an entry it must not fault, or ends before one
+ * it must, shows as a page faulted, reported or prepared otherwise.
+ */
+static void hmm_diff_fault_runs(struct kunit *test)
+{
+	const struct hmm_diff_run *run = test->param_value;
+	struct hmmk_held *held_a[D_RUN], *held_b[D_RUN];
+	struct hmmk *ctx = test->priv;
+	const char *what[D_RUN];
+	unsigned long a, b, i;
+
+	if (run->device)
+		HMMK_SKIP_UNLESS(test, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
+				 "CONFIG_DEVICE_PRIVATE");
+	if (IS_ENABLED(CONFIG_DEVICE_PRIVATE))
+		KUNIT_ASSERT_EQ(test, hmmk_dev_init(ctx), 0);
+	for (i = 0; i < D_RUN; i++)
+		what[i] = hmm_diff_run_name(run->states[i]);
+	a = hmmk_map_anon(ctx, D_RUN);
+	b = hmmk_map_anon(ctx, D_RUN);
+	hmm_diff_run_set(ctx, a, run, held_a);
+	hmm_diff_run_set(ctx, b, run, held_b);
+
+	/*
+	 * An entry asked to fault is waited for: released while the
+	 * reference waits, then while the unified walk does
+	 */
+	for (i = 0; i < D_RUN; i++) {
+		if (!held_a[i] || !(run->reqs[i] & HMM_PFN_REQ_FAULT))
+			continue;
+		hmmk_release_after(held_a[i], 50);
+		hmmk_release_after(held_b[i], 400);
+	}
+	hmm_diff_requests(ctx, a, b, run->reqs, what, D_RUN);
+	for (i = 0; i < D_RUN; i++) {
+		if (held_a[i])
+			hmmk_release_wait(held_a[i]);
+		if (held_b[i])
+			hmmk_release_wait(held_b[i]);
+	}
+	hmmk_expect_unleaked(ctx, b, D_RUN);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, a, D_RUN);
+	hmmk_unmap(ctx, b, D_RUN);
+}
+
 static struct kunit_case hmm_diff_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_diff_random_states, hmm_diff_seeds),
 	HMMK_CASE_PARAMS(hmm_diff_random_requests, hmm_diff_seeds),
+	HMMK_CASE_PARAMS(hmm_diff_fault_runs, hmm_diff_runs),
 	{}
 };
 

@@ -148,6 +148,77 @@ static void hmm_migrate_device_own(struct kunit *test)
 }
 
 /*
+ * PTEs the selection does not take: written pages and zero pages walked
+ * with MIGRATE_VMA_SELECT_DEVICE_PRIVATE only, beside our device pages and
+ * pte_none. Only the device pages and the holes are prepared, as plain
+ * migrate_vma_setup() prepares them; the others are reported as they are
+ * mapped, not faulted (a read request is met) and not unmapped.
+ */
+static void hmm_migrate_pte_not_selected(struct kunit *test)
+{
+	static const enum hmmk_state states[NPAGES] = {
+		HMMK_ANON, HMMK_ZERO, HMMK_DEV_OWN, HMMK_NONE,
+		HMMK_ZERO, HMMK_ANON, HMMK_NONE, HMMK_DEV_OWN,
+	};
+	const enum hmmk_via *via = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	unsigned long addr, i;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_set_states(ctx, addr, states, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+
+	HMMK_ASSERT_RET(test, hmmk_prepare_as_plain(ctx, &p, *via, addr, NPAGES,
+						    HMM_PFN_REQ_FAULT,
+						    MIGRATE_VMA_SELECT_DEVICE_PRIVATE), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 4);
+	for (i = 0; i < NPAGES; i++) {
+		unsigned long a = addr + i * PAGE_SIZE, want, out;
+
+		switch (states[i]) {
+		case HMMK_DEV_OWN:
+			KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+					    hmmk_src_of(snap->p[i].page, true),
+					    "page %lu", i);
+			continue;
+		case HMMK_NONE:
+			KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i],
+					    MIGRATE_PFN_MIGRATE, "page %lu", i);
+			continue;
+		case HMMK_ANON:
+			want = HMM_PFN_VALID | HMM_PFN_WRITE;
+			KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, a),
+					    HMMK_PTE_PRESENT, "page %lu", i);
+			break;
+		default:
+			want = HMM_PFN_VALID;
+			KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, a),
+					    HMMK_PTE_ZERO, "page %lu", i);
+			break;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, p.migrate.src[i], 0, "page %lu", i);
+		if (*via != VIA_HMM)
+			continue;
+		out = p.range.hmm_pfns[i];
+		KUNIT_EXPECT_EQ_MSG(test, out & HMMK_FLAGS, want, "page %lu", i);
+		if (states[i] == HMMK_ANON)
+			KUNIT_EXPECT_EQ_MSG(test, out & ~HMM_PFN_FLAGS,
+					    page_to_pfn(snap->p[i].page),
+					    "page %lu: pfn", i);
+		else
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      is_zero_pfn(out & ~HMM_PFN_FLAGS),
+					      "page %lu: not the zero page", i);
+	}
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
+/*
  * Another driver's device page whose migrate_to_ram() reports success but
  * leaves the page on its device, every time: the walk faults it a bounded
  * number of times, then hmm_range_fault() returns -EBUSY with nothing left
@@ -317,7 +388,8 @@ static void hmm_migrate_device_thp(struct kunit *test)
  * Our device private THP made read-only by mprotect(): prepared read-only,
  * as one unit with MIGRATE_VMA_SELECT_COMPOUND. Then mprotect() of its first
  * pages: the VMA splits, the PMD becomes PTEs of one large device folio,
- * and each side is prepared page by page, read-only.
+ * and each side is prepared page by page, read-only: the second side
+ * first, whose first page is a tail page of that folio.
  */
 static void hmm_migrate_device_thp_rdonly(struct kunit *test)
 {
@@ -353,10 +425,14 @@ static void hmm_migrate_device_thp_rdonly(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
 	KUNIT_ASSERT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
 					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
+	/* The second VMA first: the walk meets the folio at a tail page */
 	for (i = 0; i < 2; i++) {
-		unsigned long start = i ? addr + rw * PAGE_SIZE : addr;
-		unsigned long n = i ? HMMK_PMD_PAGES - rw : rw;
+		unsigned long start = i ? addr : addr + rw * PAGE_SIZE;
+		unsigned long n = i ? rw : HMMK_PMD_PAGES - rw;
 		unsigned long j;
+
+		KUNIT_ASSERT_EQ(test, folio_test_large(page_folio(hmmk_page(ctx, start))),
+				!i);
 
 		HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, start, n,
 						   HMM_PFN_REQ_FAULT,
@@ -457,6 +533,7 @@ static void hmm_migrate_foreign_device_thp(struct kunit *test)
 
 static struct kunit_case hmm_migrate_device_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_pte_not_selected, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_foreign, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_foreign_unlocked, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_refuses, hmmk_vias),

@@ -518,6 +518,149 @@ static void hmm_migrate_file_thps(struct kunit *test)
 #endif
 }
 
+struct hmm_file_thps_case {
+	const char *desc;
+	enum hmmk_via via;
+	unsigned long select;	/* with MIGRATE_VMA_SELECT_SYSTEM */
+	bool half;		/* per-pfn: half of THP 2 asks for migration */
+	bool locked;		/* THP 3 locked elsewhere */
+};
+
+static_assert(offsetof(struct hmm_file_thps_case, desc) == 0);
+
+static const struct hmm_file_thps_case hmm_file_thps_cases[] = {
+	{ "hmm_range_fault, compound", VIA_HMM, MIGRATE_VMA_SELECT_COMPOUND },
+	{ "migrate_vma_setup, compound", VIA_VMA, MIGRATE_VMA_SELECT_COMPOUND },
+	{ "hmm_range_fault, half of a THP asks", VIA_HMM, 0, true },
+	{ "hmm_range_fault, a THP locked elsewhere", VIA_HMM, 0, false, true },
+	{ "migrate_vma_setup, a THP locked elsewhere", VIA_VMA, 0, false, true },
+};
+
+static int hmm_file_thps_cases_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_file_thps_cases,
+				    ARRAY_SIZE(hmm_file_thps_cases), hmmk_desc);
+	return 0;
+}
+
+/*
+ * The file THPs of hmm_migrate_file_thps() met by a fault-only pass: page 5
+ * of the small pages is unmapped (MADV_DONTNEED, still in the page cache),
+ * so its fault may wait and the pages prepared before it are put back; the
+ * rest of the walk only faults. There a THP is split ahead only if the next
+ * pass would split it: kept whole when it is to be prepared as one unit
+ * (MIGRATE_VMA_SELECT_COMPOUND: the next pass then takes it as plain
+ * migrate_vma_setup() does), split when only some of its pages ask,
+ * reported as it is when it cannot be split (locked elsewhere). The next
+ * pass prepares exactly the pages that ask.
+ */
+static void hmm_migrate_file_thps_fault_only(struct kunit *test)
+{
+	const struct hmm_file_thps_case *c = test->param_value;
+	struct hmmk *ctx = test->priv;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long n = 4 * HMMK_PMD_PAGES, addr, i, want = 0;
+	unsigned long select = MIGRATE_VMA_SELECT_SYSTEM | c->select;
+	bool compound = c->select & MIGRATE_VMA_SELECT_COMPOUND;
+	unsigned long *plain = NULL;
+	struct folio *locked = NULL;
+	struct vfsmount *mnt;
+	struct hmmk_prep p;
+	int ret, tries = 16;
+
+	hmmk_need_thp(test);
+	mnt = hmmk_mount_huge_tmpfs(test);
+	addr = hmmk_map_file_thps(ctx, mnt);
+	hmmk_dontneed(ctx, addr + 5 * PAGE_SIZE, 1);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + 5 * PAGE_SIZE),
+			HMMK_PTE_NONE);
+	if (c->locked) {
+		locked = page_folio(hmmk_page(ctx, addr + 3 * PMD_SIZE));
+		KUNIT_ASSERT_TRUE(test, folio_trylock(locked));
+	}
+	if (compound) {
+		/* The THPs as plain migrate_vma_setup() collects them whole */
+		HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_PLAIN, addr, n, 0,
+						   select), 0);
+		plain = kunit_kmalloc_array(test, n, sizeof(*plain), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, plain);
+		memcpy(plain, p.migrate.src, n * sizeof(*plain));
+		hmmk_prep_restore(ctx, &p);
+	}
+
+	if (!c->half) {
+		ret = hmmk_prepare(ctx, &p, c->via, addr, n, HMM_PFN_REQ_FAULT,
+				   select);
+	} else {
+		p.via = VIA_HMM;
+		hmmk_migrate_init(ctx, &p.migrate, addr, n, select);
+		hmmk_range_init(ctx, &p.range, addr, n, HMM_PFN_REQ_FAULT);
+		p.range.pfn_flags_mask = HMM_PFN_REQ_MIGRATE;
+		p.range.migrate = &p.migrate;
+		for (i = 0; i < n; i++) {
+			bool asks = i < 2 * HMMK_PMD_PAGES ||
+				    i >= 5 * HMMK_PMD_PAGES / 2;
+
+			p.range.hmm_pfns[i] = asks ? HMM_PFN_REQ_MIGRATE : 0;
+		}
+		do {
+			ret = hmmk_walk_once(ctx, &p.range, &p.migrate);
+		} while (ret == -EBUSY && --tries);
+	}
+	HMMK_ASSERT_RET(test, ret, 0);
+
+	for (i = 0; i < n; i++) {
+		unsigned long thp = i / HMMK_PMD_PAGES, src = p.migrate.src[i];
+		bool asks = !c->half || i < 2 * HMMK_PMD_PAGES ||
+			    i >= 5 * HMMK_PMD_PAGES / 2;
+		bool prepared = asks && !(c->locked && thp == 3);
+
+		if (thp && compound) {
+			/* Kept whole by the fault-only pass: as plain's */
+			KUNIT_EXPECT_EQ_MSG(test, src, plain[i], "page %lu (PMD %lu)",
+					    i, thp);
+			want += !!src;
+			continue;
+		}
+		want += prepared;
+		KUNIT_EXPECT_EQ_MSG(test, !!(src & MIGRATE_PFN_MIGRATE), prepared,
+				    "page %lu (PMD %lu): prepared", i, thp);
+		KUNIT_EXPECT_FALSE_MSG(test, src & MIGRATE_PFN_COMPOUND,
+				       "page %lu (PMD %lu): one unit", i, thp);
+		if (prepared)
+			KUNIT_EXPECT_NOT_NULL_MSG(test, migrate_pfn_to_page(src),
+						  "page %lu: data prepared as a hole",
+						  i);
+		if (c->via == VIA_HMM && !prepared)
+			KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i] &
+					    (HMM_PFN_VALID | HMM_PFN_MIGRATE),
+					    HMM_PFN_VALID, "page %lu reported", i);
+	}
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, want);
+	hmmk_prep_restore(ctx, &p);
+	if (locked) {
+		KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr + 3 * PMD_SIZE));
+		folio_unlock(locked);
+	}
+	for (i = 1; compound && i < 4; i++) {
+		struct page *page = hmmk_page(ctx, addr + i * PMD_SIZE);
+
+		KUNIT_EXPECT_TRUE_MSG(test, page && folio_test_large(page_folio(page)),
+				      "THP %lu split, to be prepared as one unit", i);
+	}
+	for (i = 0; i < n; i += 37)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_peek(ctx, addr + i * PAGE_SIZE),
+				    hmmk_tag(ctx, addr + i * PAGE_SIZE),
+				    "page %lu: data", i);
+	hmmk_expect_unleaked(ctx, addr, n);
+	hmmk_expect_balanced(ctx);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, 4 * PMD_SIZE), 0);
+	kern_unmount(mnt);
+#else
+	kunit_skip(test, "needs CONFIG_TRANSPARENT_HUGEPAGE");
+#endif
+}
+
 /*
  * Four file THPs (huge tmpfs, written through a mapping of their own)
  * mapped shared where no page table is yet: the walk meets one hole above
@@ -955,6 +1098,7 @@ static struct kunit_case hmm_migrate_thp_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_hole_then_mthp_fault),
 	HMMK_CASE_PARAMS(hmm_migrate_file_thp, hmmk_vias_plain),
 	HMMK_CASE_PARAMS(hmm_migrate_file_thps, hmmk_vias),
+	HMMK_CASE_PARAMS(hmm_migrate_file_thps_fault_only, hmm_file_thps_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_file_thps_hole, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_waits_for_pmd_entry, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
