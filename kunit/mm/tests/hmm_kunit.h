@@ -104,6 +104,8 @@ struct hmmk {
 	 */
 	struct page *probe_page;
 	int probe_locked;
+	/* Whether it was locked when an invalidation not ours last started */
+	int probe_locked_other;
 	u32 seed;			/* tags written into pages */
 };
 

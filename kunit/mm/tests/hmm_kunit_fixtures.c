@@ -70,6 +70,9 @@ static int hmmk_start(struct mmu_notifier *mn,
 	if (hmmk_own(ctx, range)) {
 		ctx->counts.own_migrate++;
 		ctx->own_open++;
+	} else if (ctx->probe_page) {
+		ctx->probe_locked_other =
+			folio_test_locked(page_folio(ctx->probe_page));
 	}
 	spin_unlock(&ctx->lock);
 	return 0;
@@ -116,6 +119,7 @@ static struct hmmk *hmmk_init(struct kunit *test)
 	ctx->mm = current->mm;
 	ctx->seed = get_random_u32();
 	ctx->probe_locked = -1;
+	ctx->probe_locked_other = -1;
 	spin_lock_init(&ctx->lock);
 
 	ret = mmu_interval_notifier_insert(&ctx->mni, ctx->mm, 0, TASK_SIZE,

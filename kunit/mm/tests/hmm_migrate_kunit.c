@@ -749,6 +749,57 @@ static void hmm_migrate_fault_only_pass(struct kunit *test)
 	hmmk_unmap(ctx, addr, n);
 }
 
+/*
+ * A fault that cannot wait (a write to the zero page of an anonymous VMA)
+ * after a page the walk prepared: the page stays prepared, its folio
+ * locked, across the fault, as seen from the fault's own invalidation
+ * (only a fault that may wait, or one that may map over a hole of ours,
+ * puts the prepared pages back first).
+ */
+static void hmm_migrate_held_across_fault(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	struct migrate_vma migrate;
+	struct hmm_range range;
+	struct page *page;
+	unsigned long addr;
+	int ret, tries = 16;
+
+	addr = hmmk_map_anon(ctx, 2);
+	hmmk_write(ctx, addr, 1);
+	hmmk_read(ctx, addr + PAGE_SIZE, 1);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + PAGE_SIZE), HMMK_PTE_ZERO);
+	page = hmmk_page(ctx, addr);
+	hmmk_migrate_init(ctx, &migrate, addr, 2, MIGRATE_VMA_SELECT_SYSTEM);
+	hmmk_range_init(ctx, &range, addr, 2, 0);
+	range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE |
+			       HMM_PFN_REQ_MIGRATE;
+	range.migrate = &migrate;
+	range.hmm_pfns[0] = HMM_PFN_REQ_MIGRATE;
+	range.hmm_pfns[1] = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+	ctx->probe_page = page;
+	do {
+		ret = hmmk_walk_once(ctx, &range, &migrate);
+	} while (ret == -EBUSY && --tries);
+	ctx->probe_page = NULL;
+	HMMK_ASSERT_RET(test, ret, 0);
+	KUNIT_EXPECT_EQ_MSG(test, ctx->probe_locked_other, 1,
+			    "page 0 put back for a fault that cannot wait (-1: no fault seen)");
+	KUNIT_EXPECT_EQ(test, migrate.cpages, 1);
+	KUNIT_EXPECT_EQ(test, migrate.src[0], hmmk_src_of(page, true));
+	KUNIT_EXPECT_EQ(test, migrate.src[1], 0);
+	KUNIT_EXPECT_EQ(test, range.hmm_pfns[1] & HMMK_FLAGS,
+			HMM_PFN_VALID | HMM_PFN_WRITE);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr + PAGE_SIZE), HMMK_PTE_PRESENT);
+	mmap_read_lock(ctx->mm);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	hmmk_expect_data(ctx, addr, 1);
+	hmmk_expect_unleaked(ctx, addr, 2);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, 2);
+}
+
 /* Without a fault request a migration entry is skipped, not waited for */
 static void hmm_migrate_skips_entry(struct kunit *test)
 {
@@ -1916,6 +1967,7 @@ static struct kunit_case hmm_migrate_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_file_unmapped, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_no_page_table, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_waits_for_entry, hmmk_vias),
+	KUNIT_CASE(hmm_migrate_held_across_fault),
 	KUNIT_CASE_SLOW(hmm_migrate_skips_entry),
 	HMMK_CASE_PARAMS(hmm_migrate_busy_pages, hmmk_vias_plain),
 	KUNIT_CASE(hmm_migrate_per_pfn),
