@@ -48,6 +48,7 @@ capture() {	# tier build-dir
 	lcov -q --capture --directory "$2" --base-directory "$TREE" \
 		--rc lcov_branch_coverage=1 -o "$out/$1-all.info" 2>> "$out/lcov.log"
 	lcov -q --extract "$out/$1-all.info" '*/mm/hmm.c' '*/mm/migrate_device.c' \
+		'*/mm/internal.h' \
 		--rc lcov_branch_coverage=1 -o "$out/$1.info" 2>> "$out/lcov.log"
 }
 
@@ -102,16 +103,18 @@ lcov -q -a "$out/uml.info" -a "$out/x86_64.info" --rc lcov_branch_coverage=1 \
 	-o "$out/walker.info" 2>> "$out/lcov.log"
 genhtml -q --branch-coverage -o "$out/html" "$out/walker.info" 2>> "$out/lcov.log"
 
-# The lines the series adds to the walker's files
+# The lines the series adds to the walker's files (the PTE prepare step,
+# inlined in both walks, is in mm/internal.h)
+files="mm/hmm.c mm/migrate_device.c mm/internal.h"
 patches=$(series_patches "$TOP/series" | grep -v '^test/' | sed "s|^|$TOP/patches/|")
 for t in uml x86_64; do
 	echo "== $t tier"
-	python3 "$TOP/ci/test/coverage.py" "$out/$t.info" mm/hmm.c mm/migrate_device.c -- \
+	python3 "$TOP/ci/test/coverage.py" "$out/$t.info" $files -- \
 		$patches | grep -v '^  '
 done > "$out/summary.txt"
 echo "== both tiers" >> "$out/summary.txt"
 python3 "$TOP/ci/test/coverage.py" --reasons "$TOP/kunit/coverage.tsv" "$out/walker.info" \
-	mm/hmm.c mm/migrate_device.c -- $patches >> "$out/summary.txt"
+	$files -- $patches >> "$out/summary.txt"
 python3 "$TOP/ci/test/coverage_block.py" "$out/summary.txt" "$(coverage_stack_id)" \
 	"$out/uml-results.json" "$out/x86_64-results.json" > "$out/block.md"
 cat "$out/summary.txt"

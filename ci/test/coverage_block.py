@@ -14,7 +14,7 @@ import json
 import re
 import sys
 
-FILES = ('mm/hmm.c', 'mm/migrate_device.c')
+FILES = ('mm/hmm.c', 'mm/migrate_device.c', 'mm/internal.h')
 
 
 def cases(group):
