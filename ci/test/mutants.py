@@ -75,10 +75,10 @@ def mutants_of(path, lines, lo, hi):
             yield (path, i, '|| -> &&', line.replace('||', '&&', 1))
 
 
-def equivalent():
-    """(path, operator, stripped original line) of ci/test/mutants-equivalent"""
+def equivalent(name='mutants-equivalent'):
+    """(path, operator, stripped original line) of ci/test/NAME"""
     out = set()
-    with open(os.path.join(TOP, 'ci', 'test', 'mutants-equivalent')) as f:
+    with open(os.path.join(TOP, 'ci', 'test', name)) as f:
         for line in f:
             if line.strip() and not line.startswith('#'):
                 path, op, orig, _why = line.rstrip('\n').split('\t', 3)
@@ -143,6 +143,16 @@ def main():
     if len(kept) != len(muts):
         print(f'mutants: {len(muts) - len(kept)} equivalent left out (ci/test/mutants-equivalent)')
     muts = kept
+    # A slice that must kill all it draws (--min-rate) leaves out the known
+    # survivors of the full run (ci/test/mutants-alive, each with what it
+    # needs): it is there to catch new ones. The full run still runs them.
+    if a.min_rate and a.max:
+        alive = equivalent('mutants-alive')
+        kept = [m for m in muts if (m[0], m[2], lines[m[0]][m[1]].strip()) not in alive]
+        if len(kept) != len(muts):
+            print(f'mutants: {len(muts) - len(kept)} known survivors left out of the slice '
+                  '(ci/test/mutants-alive)')
+        muts = kept
     random.Random(a.seed).shuffle(muts)
     if a.only:
         with open(a.only) as f:
