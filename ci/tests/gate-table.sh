@@ -165,6 +165,7 @@ perf-within-limit        | $TOP/series      | perf | HMMWALK_ACCEL=tcg | PASS | 
 perf-slower              | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=slow:1.35 | FAIL | FAIL perf\\.plain_setup.on.present.at.4096.KiB.*1.35x;FAIL ^gate\\.perf .*got slower
 perf-just-beyond         | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=slow:1.03 | FAIL | FAIL perf\\.plain_setup.on.thp.*1.03x
 perf-base-lucky-run      | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=lucky:1.03 | PASS | PASS ^gate\\.perf .*worst 1.000x
+perf-series-busy-runs    | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=busy:1.06 | PASS | PASS ^gate\\.perf .*worst 1.000x
 perf-slow-in-one-boot    | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=once:1.35 | PASS | PASS ^gate\\.perf .*worst 1.000x
 perf-series-prints-none  | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=none | FAIL | FAIL ^gate\\.perf .*series benchmark printed nothing
 perf-series-stops        | $TOP/series      | perf | HMMWALK_ACCEL=tcg HMMWALK_FAKE_BENCH=cut | FAIL | FAIL perf\\.series.boot.*8 of 12 calls missing;FAIL ^gate\\.perf .*8 missing from the series boot
