@@ -43,12 +43,16 @@ need lcov lcov
 rm -rf "$out"
 mkdir -p "$out"
 cd "$TREE"
+# The walker's files: the series' added lines in them are reported (the
+# PTE prepare step, inlined in both walks, is in mm/internal.h)
+files="mm/hmm.c mm/migrate_device.c mm/internal.h"
 
 capture() {	# tier build-dir
 	lcov -q --capture --directory "$2" --base-directory "$TREE" \
 		--rc lcov_branch_coverage=1 -o "$out/$1-all.info" 2>> "$out/lcov.log"
-	lcov -q --extract "$out/$1-all.info" '*/mm/hmm.c' '*/mm/migrate_device.c' \
-		'*/mm/internal.h' \
+	local f patterns=()
+	for f in $files; do patterns+=("*/$f"); done
+	lcov -q --extract "$out/$1-all.info" "${patterns[@]}" \
 		--rc lcov_branch_coverage=1 -o "$out/$1.info" 2>> "$out/lcov.log"
 }
 
@@ -103,9 +107,7 @@ lcov -q -a "$out/uml.info" -a "$out/x86_64.info" --rc lcov_branch_coverage=1 \
 	-o "$out/walker.info" 2>> "$out/lcov.log"
 genhtml -q --branch-coverage -o "$out/html" "$out/walker.info" 2>> "$out/lcov.log"
 
-# The lines the series adds to the walker's files (the PTE prepare step,
-# inlined in both walks, is in mm/internal.h)
-files="mm/hmm.c mm/migrate_device.c mm/internal.h"
+# The lines the series adds to the walker's files
 patches=$(series_patches "$TOP/series" | grep -v '^test/' | sed "s|^|$TOP/patches/|")
 for t in uml x86_64; do
 	echo "== $t tier"

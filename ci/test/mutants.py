@@ -75,7 +75,7 @@ def mutants_of(path, lines, lo, hi):
             yield (path, i, '|| -> &&', line.replace('||', '&&', 1))
 
 
-def equivalent(name='mutants-equivalent'):
+def listed(name):
     """(path, operator, stripped original line) of ci/test/NAME"""
     out = set()
     with open(os.path.join(TOP, 'ci', 'test', name)) as f:
@@ -132,27 +132,26 @@ def main():
     lock = open(os.path.join(CACHE, 'mutants.lock'), 'w')
     fcntl.flock(lock, fcntl.LOCK_EX)
     muts = all_mutants()
-    # Equivalent mutants (ci/test/mutants-equivalent, each with its argument) are
-    # left out before the sample is drawn
-    eq = equivalent()
     lines = {}
     for path in {m[0] for m in muts}:
         with open(os.path.join(TREE, path)) as f:
             lines[path] = f.read().splitlines()
-    kept = [m for m in muts if (m[0], m[2], lines[m[0]][m[1]].strip()) not in eq]
-    if len(kept) != len(muts):
-        print(f'mutants: {len(muts) - len(kept)} equivalent left out (ci/test/mutants-equivalent)')
-    muts = kept
-    # A slice that must kill all it draws (--min-rate) leaves out the known
-    # survivors of the full run (ci/test/mutants-alive, each with what it
-    # needs): it is there to catch new ones. The full run still runs them.
-    if a.min_rate and a.max:
-        alive = equivalent('mutants-alive')
-        kept = [m for m in muts if (m[0], m[2], lines[m[0]][m[1]].strip()) not in alive]
+
+    def leave_out(name, what):
+        out = listed(name)
+        kept = [m for m in muts if (m[0], m[2], lines[m[0]][m[1]].strip()) not in out]
         if len(kept) != len(muts):
-            print(f'mutants: {len(muts) - len(kept)} known survivors left out of the slice '
-                  '(ci/test/mutants-alive)')
-        muts = kept
+            print(f'mutants: {len(muts) - len(kept)} {what} (ci/test/{name})')
+        return kept
+
+    # Equivalent mutants (each with its argument) are left out before the
+    # sample is drawn
+    muts = leave_out('mutants-equivalent', 'equivalent left out')
+    # A slice that must kill all it draws (--min-rate) leaves out the known
+    # survivors of the full run (each with what it needs): it is there to
+    # catch new ones. The full run still runs them.
+    if a.min_rate and a.max:
+        muts = leave_out('mutants-alive', 'known survivors left out of the slice')
     random.Random(a.seed).shuffle(muts)
     if a.only:
         with open(a.only) as f:
