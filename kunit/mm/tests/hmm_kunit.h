@@ -181,15 +181,28 @@ void hmmk_migrate_init(struct hmmk *ctx, struct migrate_vma *migrate,
 void hmmk_restore(struct migrate_vma *migrate);
 
 /* Invariants: snapshot before, check after (success or error) */
+/* Bits of a present PTE that a migration put back must keep */
+enum {
+	HMMK_WRITE	= BIT(0),
+	HMMK_DIRTY	= BIT(1),
+	HMMK_YOUNG	= BIT(2),
+	HMMK_SOFT_DIRTY	= BIT(3),	/* CONFIG_MEM_SOFT_DIRTY: x86_64 */
+	HMMK_UFFD_WP	= BIT(4),
+};
+
 struct hmmk_snap {
 	unsigned long addr;
 	unsigned long npages;
 	struct hmmk_counts counts;
 	struct {
 		struct page *page;
+		enum hmmk_pte pte;
+		unsigned int bits;	/* HMMK_WRITE...: of a present PTE */
 		int refs;
 		int mapcount;
 		u64 data;
+		u32 hash;		/* of the whole page */
+		bool exclusive;		/* PageAnonExclusive() */
 	} p[];
 };
 

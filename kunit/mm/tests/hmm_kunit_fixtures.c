@@ -7,6 +7,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
+#include <linux/jhash.h>
 #include <linux/khugepaged.h>
 #include <linux/swap.h>
 #include <linux/leafops.h>
@@ -15,6 +16,7 @@
 #include <linux/pkeys.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/sysctl.h>
+#include <linux/swapops.h>
 #include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
 #include <asm/tlb.h>
@@ -377,6 +379,7 @@ struct hmmk_lookup {
 	struct page *page;
 	bool pmd;	/* a PMD leaf or PMD entry maps addr */
 	bool table;	/* a page table of PTEs covers addr */
+	unsigned int bits;	/* HMMK_WRITE...: of a present PTE */
 };
 
 /* What maps @addr; the caller holds the mmap lock */
@@ -426,6 +429,11 @@ static struct hmmk_lookup hmmk_lookup_locked(struct hmmk *ctx,
 		l.page = vm_normal_page(vma, addr, pte);
 		l.pte = is_zero_pfn(pte_pfn(pte)) ? HMMK_PTE_ZERO :
 			pte_protnone(pte) ? HMMK_PTE_NUMA : HMMK_PTE_PRESENT;
+		l.bits = (pte_write(pte) ? HMMK_WRITE : 0) |
+			 (pte_dirty(pte) ? HMMK_DIRTY : 0) |
+			 (pte_young(pte) ? HMMK_YOUNG : 0) |
+			 (pte_soft_dirty(pte) ? HMMK_SOFT_DIRTY : 0) |
+			 (pte_uffd_wp(pte) ? HMMK_UFFD_WP : 0);
 	} else {
 		const softleaf_t entry = softleaf_from_pte(pte);
 
@@ -539,6 +547,30 @@ u64 hmmk_data(struct hmmk *ctx, struct page *page)
 	return *(u64 *)page_address(page);
 }
 
+/* The whole page, hashed: a restore that loses any byte of it shows */
+static u32 hmmk_page_hash(struct page *page)
+{
+	void *kaddr;
+	u32 hash;
+
+	if (IS_ENABLED(CONFIG_DEVICE_MIGRATION) && is_device_private_page(page))
+		page = hmmk_dev_backing(page);
+	kaddr = kmap_local_page(page);
+	hash = jhash(kaddr, PAGE_SIZE, 0);
+	kunmap_local(kaddr);
+	return hash;
+}
+
+/*
+ * How a PTE maps a page once a migration put it back: as the kernel's own
+ * remove_migration_pte() does, with the VMA's protection, so a NUMA hint
+ * is gone. Every other kind must come back as it was.
+ */
+static enum hmmk_pte hmmk_restored_kind(enum hmmk_pte pte)
+{
+	return pte == HMMK_PTE_NUMA ? HMMK_PTE_PRESENT : pte;
+}
+
 struct hmmk_snap *hmmk_snapshot(struct hmmk *ctx, unsigned long addr,
 				unsigned long npages)
 {
@@ -554,28 +586,40 @@ struct hmmk_snap *hmmk_snapshot(struct hmmk *ctx, unsigned long addr,
 	/* Per-CPU LRU batches hold references of their own */
 	lru_add_drain_all();
 	for (i = 0; i < npages; i++) {
-		struct page *page = hmmk_page(ctx, addr + i * PAGE_SIZE);
+		struct hmmk_lookup l = hmmk_lookup(ctx, addr + i * PAGE_SIZE);
 
-		snap->p[i].page = page;
-		if (!page || is_zero_pfn(page_to_pfn(page)))
+		snap->p[i].page = l.page;
+		snap->p[i].pte = l.pte;
+		snap->p[i].bits = l.bits;
+		if (!l.page || is_zero_pfn(page_to_pfn(l.page)))
 			continue;
-		snap->p[i].refs = folio_ref_count(page_folio(page));
-		snap->p[i].mapcount = folio_mapcount(page_folio(page));
-		snap->p[i].data = hmmk_data(ctx, page);
+		snap->p[i].refs = folio_ref_count(page_folio(l.page));
+		snap->p[i].mapcount = folio_mapcount(page_folio(l.page));
+		snap->p[i].data = hmmk_data(ctx, l.page);
+		snap->p[i].hash = hmmk_page_hash(l.page);
+		snap->p[i].exclusive = PageAnon(l.page) &&
+				       PageAnonExclusive(l.page);
 	}
 	return snap;
 }
 
 /*
  * After a walk that failed, or a prepare undone by hmmk_restore(): the same
- * pages are mapped, unlocked, with the references, mapcounts and data they
- * had, and every invalidation started has ended.
+ * pages are mapped by the same kind of entry, with the PTE bits a migration
+ * keeps (write, soft-dirty, uffd-wp; young and dirty where migration entries
+ * carry them), unlocked, with the references, mapcounts, anon-exclusive bit
+ * and contents they had, and every invalidation started has ended.
  */
 void hmmk_expect_restored(struct hmmk *ctx, struct hmmk_snap *snap)
 {
+	unsigned int kept = HMMK_WRITE | HMMK_SOFT_DIRTY | HMMK_UFFD_WP;
 	struct kunit *test = ctx->test;
 	unsigned long i;
 
+#ifdef CONFIG_MIGRATION
+	if (migration_entry_supports_ad())
+		kept |= HMMK_YOUNG | HMMK_DIRTY;
+#endif
 	lru_add_drain_all();
 	for (i = 0; i < snap->npages; i++) {
 		unsigned long addr = snap->addr + i * PAGE_SIZE;
@@ -586,6 +630,12 @@ void hmmk_expect_restored(struct hmmk *ctx, struct hmmk_snap *snap)
 				    "page %lu still a migration entry", i);
 		KUNIT_EXPECT_PTR_EQ_MSG(test, l.page, page,
 					"page %lu replaced", i);
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_restored_kind(l.pte),
+				    hmmk_restored_kind(snap->p[i].pte),
+				    "page %lu: mapped by another kind of entry", i);
+		KUNIT_EXPECT_EQ_MSG(test, l.bits & kept, snap->p[i].bits & kept,
+				    "page %lu: PTE bits (write 1, dirty 2, young 4, soft-dirty 8, uffd-wp 16)",
+				    i);
 		if (!page || is_zero_pfn(page_to_pfn(page)))
 			continue;
 		KUNIT_EXPECT_FALSE_MSG(test, folio_test_locked(page_folio(page)),
@@ -596,6 +646,11 @@ void hmmk_expect_restored(struct hmmk *ctx, struct hmmk_snap *snap)
 				    snap->p[i].mapcount, "page %lu mapcount", i);
 		KUNIT_EXPECT_EQ_MSG(test, hmmk_data(ctx, page),
 				    snap->p[i].data, "page %lu data", i);
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_page_hash(page), snap->p[i].hash,
+				    "page %lu: contents", i);
+		KUNIT_EXPECT_EQ_MSG(test, PageAnon(page) && PageAnonExclusive(page),
+				    snap->p[i].exclusive,
+				    "page %lu: anon-exclusive bit", i);
 	}
 	hmmk_expect_balanced(ctx);
 }

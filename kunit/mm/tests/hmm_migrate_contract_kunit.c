@@ -760,7 +760,7 @@ static void hmm_migrate_retry_invalidated(struct kunit *test)
 	ret = hmm_range_fault(&p.range);
 	mmap_read_unlock(ctx->mm);
 	HMMK_EXPECT_RET(test, ret, -EBUSY);
-	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	hmmk_expect_no_migrate_out(ctx, &p);
 	inv_done = wait_for_completion_timeout(&inv->done, 10 * HZ);
 	rd_done = wait_for_completion_timeout(&rd->done, 10 * HZ);
 	KUNIT_EXPECT_TRUE_MSG(test, inv_done,
@@ -1058,6 +1058,102 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 	hmmk_expect_restored(ctx, snap);
 }
 
+/* How a call again after a success fails */
+struct hmm_again_case {
+	const char *desc;
+	int ret;
+};
+
+static_assert(offsetof(struct hmm_again_case, desc) == 0);
+
+static const struct hmm_again_case hmm_again_cases[] = {
+	{ "a stale sequence", -EBUSY },
+	{ "the range past its VMA", -EINVAL },
+	{ "no VMA at the range", -EFAULT },
+};
+
+static int hmm_again_cases_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_again_cases,
+				    ARRAY_SIZE(hmm_again_cases), hmmk_desc);
+	return 0;
+}
+
+/*
+ * A call again after a success, with requests in default_flags, that
+ * fails: the pages the last call prepared are put back, and no entry of
+ * hmm_pfns still says HMM_PFN_MIGRATE (hmm.rst, "Retrying"). The stale
+ * sequence is hmm.rst's own retry loop: before the fix its -EBUSY left
+ * every output of the last call saying prepared.
+ */
+static void hmm_migrate_error_after_success(struct kunit *test)
+{
+	const struct hmm_again_case *c = test->param_value;
+	struct hmmk *ctx = test->priv;
+	struct mmu_notifier_range inv;
+	unsigned long addr, other, gone;
+	struct vm_area_struct *vma;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+	int first, ret = 0;
+	bool shaped;
+
+	/* The page after the range is another VMA */
+	addr = hmmk_map_anon(ctx, NPAGES + 1);
+	hmmk_mprotect(ctx, addr + NPAGES * PAGE_SIZE, 1, PROT_READ);
+	other = hmmk_map_anon(ctx, 1);
+	gone = hmmk_map_anon(ctx, NPAGES);
+	hmmk_unmap(ctx, gone, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	hmmk_prep_init(ctx, &p, addr, NPAGES, HMM_PFN_REQ_FAULT,
+		       MIGRATE_VMA_SELECT_SYSTEM);
+	/* The same array for both calls, with room for one page more */
+	p.range.hmm_pfns = kunit_kcalloc(test, NPAGES + 1,
+					 sizeof(*p.range.hmm_pfns), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p.range.hmm_pfns);
+	p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
+
+	mmap_read_lock(ctx->mm);
+	vma = vma_lookup(ctx->mm, addr);
+	shaped = vma && vma->vm_end == addr + NPAGES * PAGE_SIZE &&
+		 !vma_lookup(ctx->mm, gone);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_ASSERT_TRUE_MSG(test, shaped,
+			      "the shape was not built: the range's VMA goes on, or gone is mapped");
+
+	mmap_read_lock(ctx->mm);
+	first = hmm_range_fault(&p.range);
+	if (!first) {
+		hmmk_expect_walk_prepared(ctx, &p.range, &p.migrate);
+		if (c->ret == -EBUSY) {
+			/* Another range of the interval changes meanwhile */
+			mmu_notifier_range_init(&inv, MMU_NOTIFY_CLEAR, 0,
+						ctx->mm, other,
+						other + PAGE_SIZE);
+			mmu_notifier_invalidate_range_start(&inv);
+			mmu_notifier_invalidate_range_end(&inv);
+		} else if (c->ret == -EINVAL) {
+			p.range.end += PAGE_SIZE;
+		} else {
+			p.range.start = gone;
+			p.range.end = gone + NPAGES * PAGE_SIZE;
+		}
+		ret = hmm_range_fault(&p.range);
+		/* Prepared again after all: put them back before asserting */
+		if (!ret) {
+			migrate_hmm_range_setup(&p.range);
+			hmmk_restore(&p.migrate);
+		}
+	}
+	mmap_read_unlock(ctx->mm);
+	HMMK_ASSERT_RET(test, first, 0);
+	HMMK_EXPECT_RET(test, ret, c->ret);
+	hmmk_expect_restored(ctx, snap);
+	hmmk_expect_no_migrate_out(ctx, &p);
+	hmmk_expect_balanced(ctx);
+}
+
 /*
  * Another thread that holds a page cache folio lock and then wants one the
  * walk holds: as a reader of two pages of one file, in the usual order.
@@ -1238,6 +1334,7 @@ static struct kunit_case hmm_migrate_contract_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_ebusy),
 	KUNIT_CASE(hmm_migrate_retry_unmapped),
 	KUNIT_CASE(hmm_migrate_retry_after_success),
+	HMMK_CASE_PARAMS(hmm_migrate_error_after_success, hmm_again_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_retry_changed, hmm_change_cases),
 	KUNIT_CASE(hmm_migrate_retry_invalidated),
 	KUNIT_CASE(hmm_migrate_reuse_chunks),

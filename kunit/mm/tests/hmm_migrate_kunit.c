@@ -79,7 +79,7 @@ void hmmk_expect_data(struct hmmk *ctx, unsigned long addr,
  * replace any page still mapped): what the walk itself did. Each page it
  * says is prepared is mapped by a migration entry to the page in src
  * (+ its offset in a compound unit), locked; a hole is not mapped; the
- * output agrees with src, pfn and order included.
+ * output agrees with src, pfn and order included; cpages counts src.
  */
 void hmmk_expect_walk_prepared(struct hmmk *ctx,
 			       struct hmm_range *range,
@@ -88,7 +88,7 @@ void hmmk_expect_walk_prepared(struct hmmk *ctx,
 	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
 	struct kunit *test = ctx->test;
 	struct page *unit = NULL;	/* the head of a compound unit */
-	unsigned long in_unit = 0;
+	unsigned long in_unit = 0, in_src = 0;
 
 	for (i = 0; i < n; i++) {
 		unsigned long addr = range->start + i * PAGE_SIZE;
@@ -96,6 +96,7 @@ void hmmk_expect_walk_prepared(struct hmmk *ctx,
 		struct page *page, *mapped;
 		enum hmmk_pte pte;
 
+		in_src += !!(src & MIGRATE_PFN_MIGRATE);
 		if (src & MIGRATE_PFN_COMPOUND) {
 			unit = migrate_pfn_to_page(src);
 			in_unit = 0;
@@ -140,6 +141,9 @@ void hmmk_expect_walk_prepared(struct hmmk *ctx,
 		KUNIT_EXPECT_TRUE_MSG(test, folio_test_locked(page_folio(page)),
 				      "page %lu prepared, not locked", i);
 	}
+	/* One per src entry, a compound unit's too, as migrate_vma_setup() */
+	KUNIT_EXPECT_EQ_MSG(test, migrate->cpages, in_src,
+			    "cpages is not the number of entries src holds");
 }
 
 /*
@@ -1238,6 +1242,8 @@ static void hmm_migrate_device_exclusive(struct kunit *test)
 	folio_put(folio);
 	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + 3 * PAGE_SIZE),
 			HMMK_PTE_OTHER);
+	/* Faulted back, restore_exclusive_pte() maps it old */
+	snap->p[3].bits &= ~HMMK_YOUNG;
 
 	if (*via == VIA_HMM) {
 		HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
@@ -1385,8 +1391,8 @@ static void hmm_migrate_uffd_wp(struct kunit *test)
 
 	addr = hmmk_map_anon(ctx, NPAGES);
 	hmmk_write(ctx, addr, half);
-	snap = hmmk_snapshot(ctx, addr, half);
 	hmmk_uffd_wp(ctx, &u, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, half);
 	for (i = 0; i < NPAGES; i++) {
 		KUNIT_ASSERT_TRUE_MSG(test, hmmk_uffd_wp_bit(ctx, addr + i * PAGE_SIZE),
 				      "page %lu not write protected", i);
@@ -1596,7 +1602,10 @@ static void hmm_migrate_hwpoison(struct kunit *test)
 					     MF_SW_SIMULATED), 0);
 	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + bad * PAGE_SIZE),
 			HMMK_PTE_OTHER);
-	snap->p[bad].page = NULL;	/* not ours any more */
+	/* Not ours any more: a hwpoison entry maps it */
+	snap->p[bad].page = NULL;
+	snap->p[bad].pte = HMMK_PTE_OTHER;
+	snap->p[bad].bits = 0;
 
 	/* hmm_range_fault() alone: a snapshot, then a fault request */
 	hmmk_range_init(ctx, &ref, addr, NPAGES, 0);

@@ -524,6 +524,7 @@ struct hmm_file_thps_case {
 	unsigned long select;	/* with MIGRATE_VMA_SELECT_SYSTEM */
 	bool half;		/* per-pfn: half of THP 2 asks for migration */
 	bool locked;		/* THP 3 locked elsewhere */
+	bool halves;		/* per-pfn: half of each THP asks */
 };
 
 static_assert(offsetof(struct hmm_file_thps_case, desc) == 0);
@@ -532,6 +533,8 @@ static const struct hmm_file_thps_case hmm_file_thps_cases[] = {
 	{ "hmm_range_fault, compound", VIA_HMM, MIGRATE_VMA_SELECT_COMPOUND },
 	{ "migrate_vma_setup, compound", VIA_VMA, MIGRATE_VMA_SELECT_COMPOUND },
 	{ "hmm_range_fault, half of a THP asks", VIA_HMM, 0, true },
+	{ "hmm_range_fault, compound, half of each THP asks", VIA_HMM,
+	  MIGRATE_VMA_SELECT_COMPOUND, false, false, true },
 	{ "hmm_range_fault, a THP locked elsewhere", VIA_HMM, 0, false, true },
 	{ "migrate_vma_setup, a THP locked elsewhere", VIA_VMA, 0, false, true },
 };
@@ -543,6 +546,16 @@ static int hmm_file_thps_cases_init(struct kunit *test)
 	return 0;
 }
 
+/* Does page @i of hmm_migrate_file_thps_fault_only()'s range ask to migrate? */
+static bool hmm_file_thps_asks(const struct hmm_file_thps_case *c,
+			       unsigned long i)
+{
+	if (c->halves)
+		return i < HMMK_PMD_PAGES ||
+		       i % HMMK_PMD_PAGES >= HMMK_PMD_PAGES / 2;
+	return !c->half || i < 2 * HMMK_PMD_PAGES || i >= 5 * HMMK_PMD_PAGES / 2;
+}
+
 /*
  * The file THPs of hmm_migrate_file_thps() met by a fault-only pass: page 5
  * of the small pages is unmapped (MADV_DONTNEED, still in the page cache),
@@ -552,7 +565,9 @@ static int hmm_file_thps_cases_init(struct kunit *test)
  * (MIGRATE_VMA_SELECT_COMPOUND: the next pass then takes it as plain
  * migrate_vma_setup() does), split when only some of its pages ask,
  * reported as it is when it cannot be split (locked elsewhere). The next
- * pass prepares exactly the pages that ask.
+ * pass prepares exactly the pages that ask. With half of each THP asking
+ * and MIGRATE_VMA_SELECT_COMPOUND, the second call succeeds: split one by
+ * one in later passes instead, the THPs would take a call each.
  */
 static void hmm_migrate_file_thps_fault_only(struct kunit *test)
 {
@@ -588,7 +603,7 @@ static void hmm_migrate_file_thps_fault_only(struct kunit *test)
 		hmmk_prep_restore(ctx, &p);
 	}
 
-	if (!c->half) {
+	if (!c->half && !c->halves) {
 		ret = hmmk_prepare(ctx, &p, c->via, addr, n, HMM_PFN_REQ_FAULT,
 				   select);
 	} else {
@@ -597,25 +612,29 @@ static void hmm_migrate_file_thps_fault_only(struct kunit *test)
 		hmmk_range_init(ctx, &p.range, addr, n, HMM_PFN_REQ_FAULT);
 		p.range.pfn_flags_mask = HMM_PFN_REQ_MIGRATE;
 		p.range.migrate = &p.migrate;
-		for (i = 0; i < n; i++) {
-			bool asks = i < 2 * HMMK_PMD_PAGES ||
-				    i >= 5 * HMMK_PMD_PAGES / 2;
-
-			p.range.hmm_pfns[i] = asks ? HMM_PFN_REQ_MIGRATE : 0;
-		}
+		for (i = 0; i < n; i++)
+			p.range.hmm_pfns[i] = hmm_file_thps_asks(c, i) ?
+					      HMM_PFN_REQ_MIGRATE : 0;
 		do {
 			ret = hmmk_walk_once(ctx, &p.range, &p.migrate);
 		} while (ret == -EBUSY && --tries);
+		/*
+		 * The THPs split in the first call's fault-only pass change
+		 * the range (-EBUSY), the second prepares
+		 */
+		if (c->halves)
+			KUNIT_EXPECT_GE_MSG(test, tries, 15,
+					    "%d calls: the THPs split one by one",
+					    17 - tries);
 	}
 	HMMK_ASSERT_RET(test, ret, 0);
 
 	for (i = 0; i < n; i++) {
 		unsigned long thp = i / HMMK_PMD_PAGES, src = p.migrate.src[i];
-		bool asks = !c->half || i < 2 * HMMK_PMD_PAGES ||
-			    i >= 5 * HMMK_PMD_PAGES / 2;
-		bool prepared = asks && !(c->locked && thp == 3);
+		bool prepared = hmm_file_thps_asks(c, i) &&
+				!(c->locked && thp == 3);
 
-		if (thp && compound) {
+		if (thp && compound && !c->halves) {
 			/* Kept whole by the fault-only pass: as plain's */
 			KUNIT_EXPECT_EQ_MSG(test, src, plain[i], "page %lu (PMD %lu)",
 					    i, thp);
@@ -642,7 +661,7 @@ static void hmm_migrate_file_thps_fault_only(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr + 3 * PMD_SIZE));
 		folio_unlock(locked);
 	}
-	for (i = 1; compound && i < 4; i++) {
+	for (i = 1; compound && !c->halves && i < 4; i++) {
 		struct page *page = hmmk_page(ctx, addr + i * PMD_SIZE);
 
 		KUNIT_EXPECT_TRUE_MSG(test, page && folio_test_large(page_folio(page)),
