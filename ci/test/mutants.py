@@ -2,9 +2,12 @@
 """make mutants: does the KUnit suite notice when the walker is broken?
 
 Generate mutants of the code our stack adds to mm/hmm.c (the
-HMM_PFN_REQ_MIGRATE walk) and mm/migrate_device.c (migrate_hmm_range_setup(),
-MIGRATE_VMA_FAULT): a call statement deleted, a condition negated, an
-unlock dropped, an error code changed, a && made || and the reverse. Each
+HMM_PFN_REQ_MIGRATE walk), mm/migrate_device.c (migrate_hmm_range_setup(),
+MIGRATE_VMA_FAULT) and mm/internal.h with mm/migrate_device.c (the prepare
+and restore steps both walks share): a call statement deleted, a condition negated, an
+unlock dropped, an error code changed, a && made || and the reverse, a
+store deleted (a count, an output, a bookmark), an HMM_PFN_* or
+MIGRATE_PFN_* flag dropped from a value written. Each
 mutant is built and run in the UML tier (and, with TIERS="uml x86_64", the
 x86_64 tier for what UML lets live; "x86_64-debug" and "swap", the swap
 run, can follow); it is killed when a case fails, crashes, hangs or
@@ -41,6 +44,11 @@ REGIONS = [
      'EXPORT_SYMBOL(migrate_vma_setup);'),
     ('mm/migrate_device.c', 'void migrate_hmm_range_setup(struct hmm_range *range)',
      'EXPORT_SYMBOL(migrate_hmm_range_setup);'),
+    # The prepare and restore steps both walks share (patch 0002)
+    ('mm/internal.h', 'migrate_device_prepare_pte(struct vm_area_struct *vma, unsigned long addr,',
+     'void migrate_device_restore_folio(struct folio *folio,'),
+    ('mm/migrate_device.c', 'void migrate_device_restore_folio(struct folio *folio, struct folio *fault_folio)',
+     'static unsigned long migrate_device_unmap('),
 ]
 UNLOCKS = ('spin_unlock', 'pte_unmap_unlock', 'folio_unlock',
            'hmm_migrate_invalidate_end', 'folio_put')
@@ -69,6 +77,15 @@ def mutants_of(path, lines, lo, hi):
                 yield (path, i, f'{e} -> {r}', line.replace(e, r, 1))
         if re.search(r'return 0;', code):
             yield (path, i, 'return 0 -> -EFAULT', line.replace('return 0;', 'return -EFAULT;', 1))
+        # A statement that only stores: a count, an output, a bookmark
+        if re.match(r'^\s*([a-z_][a-z0-9_>.\[\]*-]*\s*([-+|&]?=)[^=].*|[a-z_][a-z0-9_>.-]*(\+\+|--));\s*$',
+                    code):
+            yield (path, i, 'delete store', '\n')
+        # A flag dropped from what is reported or installed
+        m = re.search(r'(\|\s*\(?|\?\s*)((HMM_PFN|MIGRATE_PFN)_[A-Z_]+)\b', code)
+        if m and not re.search(r'&\s*' + m.group(2), code):
+            yield (path, i, 'drop ' + m.group(2),
+                   line[:m.start(2)] + '0' + line[m.end(2):])
         if '&&' in code:
             yield (path, i, '&& -> ||', line.replace('&&', '||', 1))
         if '||' in code:
@@ -166,6 +183,14 @@ def main():
         for path, i, op, new in muts:
             print(f'{path}:{i + 1}: {op}: {new.strip()}')
         return 0
+
+    # A mutant counts as killed when a tier fails: on a tree that fails
+    # without one, every mutant would be "killed"
+    for tier in tiers:
+        if killed_by(tier) != 'alive':
+            print(f'mutants: the tree without a mutant fails the {tier} tier '
+                  f'(see {os.path.join(CACHE, "results", "mutant-" + tier)}): fix it first')
+            return 1
 
     counts = {'killed': 0, 'alive': 0, 'invalid': 0}
     survivors = []

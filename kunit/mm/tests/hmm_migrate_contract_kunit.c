@@ -1058,10 +1058,18 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 	hmmk_expect_restored(ctx, snap);
 }
 
+static void hmmk_set_reqs(unsigned long *hmm_pfns, unsigned long n,
+			  unsigned long req)
+{
+	while (n--)
+		hmm_pfns[n] = req;
+}
+
 /* How a call again after a success fails */
 struct hmm_again_case {
 	const char *desc;
 	int ret;
+	bool per_pfn;	/* requests per pfn, set again before the call */
 };
 
 static_assert(offsetof(struct hmm_again_case, desc) == 0);
@@ -1070,6 +1078,7 @@ static const struct hmm_again_case hmm_again_cases[] = {
 	{ "a stale sequence", -EBUSY },
 	{ "the range past its VMA", -EINVAL },
 	{ "no VMA at the range", -EFAULT },
+	{ "per-pfn requests, a stale sequence", -EBUSY, true },
 };
 
 static int hmm_again_cases_init(struct kunit *test)
@@ -1080,18 +1089,19 @@ static int hmm_again_cases_init(struct kunit *test)
 }
 
 /*
- * A call again after a success, with requests in default_flags, that
- * fails: the pages the last call prepared are put back, and no entry of
- * hmm_pfns still says HMM_PFN_MIGRATE (hmm.rst, "Retrying"). The stale
- * sequence is hmm.rst's own retry loop: before the fix its -EBUSY left
- * every output of the last call saying prepared.
+ * A call again after a success that fails: the pages the last call
+ * prepared are put back, and with requests in default_flags no entry of
+ * hmm_pfns still says HMM_PFN_MIGRATE, with per-pfn requests hmm_pfns
+ * holds the requests as given (hmm.rst, "Retrying"). The stale sequence is
+ * hmm.rst's own retry loop: before the fix its -EBUSY left every output of
+ * the last call saying prepared.
  */
 static void hmm_migrate_error_after_success(struct kunit *test)
 {
 	const struct hmm_again_case *c = test->param_value;
 	struct hmmk *ctx = test->priv;
 	struct mmu_notifier_range inv;
-	unsigned long addr, other, gone;
+	unsigned long addr, other, gone, i;
 	struct vm_area_struct *vma;
 	struct hmmk_snap *snap;
 	struct hmmk_prep p;
@@ -1112,6 +1122,12 @@ static void hmm_migrate_error_after_success(struct kunit *test)
 	p.range.hmm_pfns = kunit_kcalloc(test, NPAGES + 1,
 					 sizeof(*p.range.hmm_pfns), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p.range.hmm_pfns);
+	if (c->per_pfn) {
+		p.range.default_flags = 0;
+		p.range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE;
+		hmmk_set_reqs(p.range.hmm_pfns, NPAGES,
+			      HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+	}
 	p.range.notifier_seq = mmu_interval_read_begin(&ctx->mni);
 
 	mmap_read_lock(ctx->mm);
@@ -1139,6 +1155,10 @@ static void hmm_migrate_error_after_success(struct kunit *test)
 			p.range.start = gone;
 			p.range.end = gone + NPAGES * PAGE_SIZE;
 		}
+		/* hmm.rst: after a success hmm_pfns holds outputs */
+		if (c->per_pfn)
+			hmmk_set_reqs(p.range.hmm_pfns, NPAGES,
+				      HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
 		ret = hmm_range_fault(&p.range);
 		/* Prepared again after all: put them back before asserting */
 		if (!ret) {
@@ -1150,7 +1170,15 @@ static void hmm_migrate_error_after_success(struct kunit *test)
 	HMMK_ASSERT_RET(test, first, 0);
 	HMMK_EXPECT_RET(test, ret, c->ret);
 	hmmk_expect_restored(ctx, snap);
-	hmmk_expect_no_migrate_out(ctx, &p);
+	if (c->per_pfn) {
+		for (i = 0; i < NPAGES; i++)
+			KUNIT_EXPECT_EQ_MSG(test, p.range.hmm_pfns[i],
+					    HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE,
+					    "page %lu: not the request given", i);
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	} else {
+		hmmk_expect_no_migrate_out(ctx, &p);
+	}
 	hmmk_expect_balanced(ctx);
 }
 
