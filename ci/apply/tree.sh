@@ -33,6 +33,9 @@ flock 9
 # A mutant run edits the working tree in place: never rewrite it under one
 exec 8> "$CACHE/mutants.lock"
 flock -n 8 || die "a mutant run (ci/test/mutants.py) is using $TREE: wait for it, or stop it"
+# Unlock it before build.lock: at exit the kernel may drop build.lock first,
+# and a tree.sh waiting for it would find this one still held
+trap 'flock -u 8' EXIT
 
 if [ ! -f "$tree/.hmmwalk-files" ]; then
 	note "copying $base to $tree"

@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")" || exit 1
 
-passed=0 failed=0
+passed=0 failed=0 fails=
 for t in *.sh; do
 	[ "$t" != run.sh ] || continue
 	[[ $t != slow-* ]] || continue
@@ -14,10 +14,13 @@ for t in *.sh; do
 		passed=$((passed + 1))
 	else
 		rc=$?
-		[ -z "$out" ] || echo "$out"
-		grep -q '^FAIL ' <<< "$out" || echo "FAIL ${t%.sh}: exited $rc without a verdict"
+		grep -q '^FAIL ' <<< "$out" || out+=$'\n'"FAIL ${t%.sh}: exited $rc without a verdict"
 		failed=$((failed + 1))
+		echo "$out"
+		fails+=$(grep '^FAIL ' <<< "$out")$'\n'
 	fi
 done
+# make check shows only the tail: name what failed there
+printf %s "$fails"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
