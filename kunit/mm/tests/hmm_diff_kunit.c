@@ -101,7 +101,7 @@ static void hmm_diff_random_states(struct kunit *test)
 	struct migrate_vma ref, uni;
 	struct rnd_state rnd;
 	unsigned long a, b, i;
-	int nstates = HMMK_FREED + 1;
+	int nstates = HMMK_DEV_OWN;	/* the states with no device */
 
 	if (IS_ENABLED(CONFIG_DEVICE_PRIVATE)) {
 		KUNIT_ASSERT_EQ(test, hmmk_dev_init(ctx), 0);
@@ -287,7 +287,7 @@ static void hmm_diff_random_requests(struct kunit *test)
 	struct hmmk *ctx = test->priv;
 	struct rnd_state rnd;
 	unsigned long a, b, i;
-	int nstates = HMMK_FREED + 1;
+	int nstates = HMMK_DEV_OWN;	/* the states with no device */
 
 	if (IS_ENABLED(CONFIG_DEVICE_PRIVATE)) {
 		KUNIT_ASSERT_EQ(test, hmmk_dev_init(ctx), 0);

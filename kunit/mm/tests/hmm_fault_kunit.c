@@ -74,6 +74,7 @@ static const struct hmm_fault_case hmm_fault_cases[] = {
 	{ "anon written, snapshot",	VMA_ANON, HMMK_ANON, 0, 0, V | WR, HMMK_PTE_PRESENT },
 	{ "anon freed, snapshot",	VMA_ANON, HMMK_FREED, 0, 0, 0, HMMK_PTE_NONE },
 	{ "anon freed, read fault",	VMA_ANON, HMMK_FREED, F, 0, V, HMMK_PTE_ZERO },
+	{ "anon lazyfree, snapshot",	VMA_ANON, HMMK_LAZYFREE, 0, 0, V | WR, HMMK_PTE_PRESENT },
 	{ "rdonly zero, read fault",	VMA_RDONLY, HMMK_ZERO, F, 0, V, HMMK_PTE_ZERO },
 	{ "rdonly, write fault",	VMA_RDONLY, HMMK_ZERO, F | W, -EPERM, 0, HMMK_PTE_ZERO },
 	{ "prot_none, snapshot",	VMA_NONE, HMMK_NONE, 0, 0, E, HMMK_PTE_NONE },

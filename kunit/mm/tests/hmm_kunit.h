@@ -42,6 +42,7 @@ enum hmmk_state {
 	HMMK_ANON,		/* written: present and writable */
 	HMMK_ZERO,		/* read only: the shared zero page */
 	HMMK_FREED,		/* written, then MADV_DONTNEED: pte_none again */
+	HMMK_LAZYFREE,		/* written, then MADV_FREE: present, clean */
 	HMMK_DEV_OWN,		/* migrated to our device private memory */
 	HMMK_DEV_FOREIGN,	/* migrated to another owner's device memory */
 	HMMK_NR_STATES,
@@ -203,6 +204,8 @@ struct hmmk_snap {
 		u64 data;
 		u32 hash;		/* of the whole page */
 		bool exclusive;		/* PageAnonExclusive() */
+		bool dirty;		/* folio_test_dirty() */
+		bool pmd;		/* mapped by a PMD: bits unknown */
 	} p[];
 };
 

@@ -591,6 +591,7 @@ struct hmmk_snap *hmmk_snapshot(struct hmmk *ctx, unsigned long addr,
 		snap->p[i].page = l.page;
 		snap->p[i].pte = l.pte;
 		snap->p[i].bits = l.bits;
+		snap->p[i].pmd = l.pmd;
 		if (!l.page || is_zero_pfn(page_to_pfn(l.page)))
 			continue;
 		snap->p[i].refs = folio_ref_count(page_folio(l.page));
@@ -599,6 +600,7 @@ struct hmmk_snap *hmmk_snapshot(struct hmmk *ctx, unsigned long addr,
 		snap->p[i].hash = hmmk_page_hash(l.page);
 		snap->p[i].exclusive = PageAnon(l.page) &&
 				       PageAnonExclusive(l.page);
+		snap->p[i].dirty = folio_test_dirty(page_folio(l.page));
 	}
 	return snap;
 }
@@ -608,7 +610,8 @@ struct hmmk_snap *hmmk_snapshot(struct hmmk *ctx, unsigned long addr,
  * pages are mapped by the same kind of entry, with the PTE bits a migration
  * keeps (write, soft-dirty, uffd-wp; young and dirty where migration entries
  * carry them), unlocked, with the references, mapcounts, anon-exclusive bit
- * and contents they had, and every invalidation started has ended.
+ * and contents they had, a folio dirty flag only the PTE's dirty bit may
+ * set, and every invalidation started has ended.
  */
 void hmmk_expect_restored(struct hmmk *ctx, struct hmmk_snap *snap)
 {
@@ -625,6 +628,7 @@ void hmmk_expect_restored(struct hmmk *ctx, struct hmmk_snap *snap)
 		unsigned long addr = snap->addr + i * PAGE_SIZE;
 		struct hmmk_lookup l = hmmk_lookup(ctx, addr);
 		struct page *page = snap->p[i].page;
+		bool dirty;
 
 		KUNIT_EXPECT_NE_MSG(test, l.pte, HMMK_PTE_MIGRATION,
 				    "page %lu still a migration entry", i);
@@ -651,6 +655,21 @@ void hmmk_expect_restored(struct hmmk *ctx, struct hmmk_snap *snap)
 		KUNIT_EXPECT_EQ_MSG(test, PageAnon(page) && PageAnonExclusive(page),
 				    snap->p[i].exclusive,
 				    "page %lu: anon-exclusive bit", i);
+		/*
+		 * A prepare moves a dirty PTE's bit to the folio, as
+		 * try_to_migrate_one() does; nothing else may change it: a
+		 * clean folio under a clean PTE (MADV_FREE) stays clean, or
+		 * reclaim would write back, or keep, a page it may drop.
+		 */
+		dirty = folio_test_dirty(page_folio(page));
+		if (snap->p[i].dirty)
+			KUNIT_EXPECT_TRUE_MSG(test, dirty,
+					      "page %lu: folio dirty flag lost", i);
+		else if (hmmk_restored_kind(snap->p[i].pte) == HMMK_PTE_PRESENT &&
+			 !snap->p[i].pmd && !(snap->p[i].bits & HMMK_DIRTY))
+			KUNIT_EXPECT_FALSE_MSG(test, dirty,
+					       "page %lu: clean folio, clean PTE, made dirty",
+					       i);
 	}
 	hmmk_expect_balanced(ctx);
 }
@@ -749,6 +768,7 @@ const char *hmmk_state_name(enum hmmk_state state)
 		[HMMK_ANON] = "anon",
 		[HMMK_ZERO] = "zero",
 		[HMMK_FREED] = "freed",
+		[HMMK_LAZYFREE] = "lazyfree",
 		[HMMK_DEV_OWN] = "dev-own",
 		[HMMK_DEV_FOREIGN] = "dev-foreign",
 	};
@@ -779,6 +799,10 @@ void hmmk_set_states(struct hmmk *ctx, unsigned long addr,
 		case HMMK_FREED:
 			hmmk_write(ctx, a, 1);
 			hmmk_dontneed(ctx, a, 1);
+			break;
+		case HMMK_LAZYFREE:
+			hmmk_write(ctx, a, 1);
+			hmmk_madvise(ctx, a, PAGE_SIZE, MADV_FREE);
 			break;
 		case HMMK_ANON:
 		case HMMK_DEV_OWN:

@@ -1058,6 +1058,50 @@ static void hmm_migrate_retry_after_success(struct kunit *test)
 	hmmk_expect_restored(ctx, snap);
 }
 
+/*
+ * migrate_hmm_range_setup() called a second time after one successful
+ * walk warns and changes nothing: the pages stay prepared, src and cpages
+ * as the first call left them. Before, it isolated the isolated pages
+ * again, failed, and put them back (unlocked, reference dropped) under a
+ * caller that goes on to migrate and finalize them.
+ */
+static void hmm_migrate_setup_twice(struct kunit *test)
+{
+	struct kunit_suppressed_warning *w;
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, cpages, *src;
+	struct hmmk_snap *snap;
+	struct hmmk_prep p;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr, NPAGES,
+					   HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_ASSERT_EQ(test, p.migrate.cpages, NPAGES);
+	cpages = p.migrate.cpages;
+	src = kunit_kmalloc_array(test, NPAGES, sizeof(*src), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	memcpy(src, p.migrate.src, NPAGES * sizeof(*src));
+
+	w = kunit_start_suppress_warning(test);
+	mmap_read_lock(ctx->mm);
+	migrate_hmm_range_setup(&p.range);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_EXPECT_EQ_MSG(test, kunit_suppressed_warning_count(w), 1,
+			    "the second setup did not warn");
+	kunit_end_suppress_warning(test, w);
+
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, cpages);
+	KUNIT_EXPECT_MEMEQ_MSG(test, p.migrate.src, src,
+			       NPAGES * sizeof(*src),
+			       "the second setup changed src");
+	hmmk_expect_prepared(ctx, &p.migrate, snap);
+	hmmk_prep_restore(ctx, &p);
+	hmmk_expect_restored(ctx, snap);
+}
+
 static void hmmk_set_reqs(unsigned long *hmm_pfns, unsigned long n,
 			  unsigned long req)
 {
@@ -1066,8 +1110,17 @@ static void hmmk_set_reqs(unsigned long *hmm_pfns, unsigned long n,
 }
 
 /* How a call again after a success fails */
+enum hmm_again {
+	AGAIN_STALE,		/* another range of the interval changed */
+	AGAIN_PAST_VMA,		/* the range one page longer, past its VMA */
+	AGAIN_NO_VMA,		/* the range moved where nothing is mapped */
+	AGAIN_UNALIGNED,	/* the range half a page shorter */
+	AGAIN_OWNER,		/* another dev_private_owner than migrate's */
+};
+
 struct hmm_again_case {
 	const char *desc;
+	enum hmm_again change;
 	int ret;
 	bool per_pfn;	/* requests per pfn, set again before the call */
 };
@@ -1075,10 +1128,12 @@ struct hmm_again_case {
 static_assert(offsetof(struct hmm_again_case, desc) == 0);
 
 static const struct hmm_again_case hmm_again_cases[] = {
-	{ "a stale sequence", -EBUSY },
-	{ "the range past its VMA", -EINVAL },
-	{ "no VMA at the range", -EFAULT },
-	{ "per-pfn requests, a stale sequence", -EBUSY, true },
+	{ "a stale sequence", AGAIN_STALE, -EBUSY },
+	{ "the range past its VMA", AGAIN_PAST_VMA, -EINVAL },
+	{ "no VMA at the range", AGAIN_NO_VMA, -EFAULT },
+	{ "an unaligned end", AGAIN_UNALIGNED, -EINVAL },
+	{ "another owner", AGAIN_OWNER, -EINVAL },
+	{ "per-pfn requests, a stale sequence", AGAIN_STALE, -EBUSY, true },
 };
 
 static int hmm_again_cases_init(struct kunit *test)
@@ -1094,7 +1149,9 @@ static int hmm_again_cases_init(struct kunit *test)
  * hmm_pfns still says HMM_PFN_MIGRATE, with per-pfn requests hmm_pfns
  * holds the requests as given (hmm.rst, "Retrying"). The stale sequence is
  * hmm.rst's own retry loop: before the fix its -EBUSY left every output of
- * the last call saying prepared.
+ * the last call saying prepared. Arguments wrong in themselves (an
+ * unaligned end, another owner) are refused too, but only once the pages
+ * are back: before, they stayed locked behind migration entries.
  */
 static void hmm_migrate_error_after_success(struct kunit *test)
 {
@@ -1142,18 +1199,28 @@ static void hmm_migrate_error_after_success(struct kunit *test)
 	first = hmm_range_fault(&p.range);
 	if (!first) {
 		hmmk_expect_walk_prepared(ctx, &p.range, &p.migrate);
-		if (c->ret == -EBUSY) {
+		switch (c->change) {
+		case AGAIN_STALE:
 			/* Another range of the interval changes meanwhile */
 			mmu_notifier_range_init(&inv, MMU_NOTIFY_CLEAR, 0,
 						ctx->mm, other,
 						other + PAGE_SIZE);
 			mmu_notifier_invalidate_range_start(&inv);
 			mmu_notifier_invalidate_range_end(&inv);
-		} else if (c->ret == -EINVAL) {
+			break;
+		case AGAIN_PAST_VMA:
 			p.range.end += PAGE_SIZE;
-		} else {
+			break;
+		case AGAIN_NO_VMA:
 			p.range.start = gone;
 			p.range.end = gone + NPAGES * PAGE_SIZE;
+			break;
+		case AGAIN_UNALIGNED:
+			p.range.end -= PAGE_SIZE / 2;
+			break;
+		case AGAIN_OWNER:
+			p.range.dev_private_owner = &p;
+			break;
 		}
 		/* hmm.rst: after a success hmm_pfns holds outputs */
 		if (c->per_pfn)
@@ -1169,6 +1236,9 @@ static void hmm_migrate_error_after_success(struct kunit *test)
 	mmap_read_unlock(ctx->mm);
 	HMMK_ASSERT_RET(test, first, 0);
 	HMMK_EXPECT_RET(test, ret, c->ret);
+	/* The outputs to check are the first call's, whatever the second's */
+	p.range.start = addr;
+	p.range.end = addr + NPAGES * PAGE_SIZE;
 	hmmk_expect_restored(ctx, snap);
 	if (c->per_pfn) {
 		for (i = 0; i < NPAGES; i++)
@@ -1362,6 +1432,7 @@ static struct kunit_case hmm_migrate_contract_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_ebusy),
 	KUNIT_CASE(hmm_migrate_retry_unmapped),
 	KUNIT_CASE(hmm_migrate_retry_after_success),
+	KUNIT_CASE(hmm_migrate_setup_twice),
 	HMMK_CASE_PARAMS(hmm_migrate_error_after_success, hmm_again_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_retry_changed, hmm_change_cases),
 	KUNIT_CASE(hmm_migrate_retry_invalidated),

@@ -291,9 +291,17 @@ void hmmk_need_device(struct hmmk *ctx)
 	KUNIT_ASSERT_EQ(ctx->test, hmmk_dev_init(ctx), 0);
 }
 
-/* Written pages: each one replaced by a migration entry, then put back */
+/*
+ * Written pages, every other one then lazily freed (MADV_FREE: its PTE and
+ * folio clean): each one replaced by a migration entry, then put back as it
+ * was, the lazily freed ones still clean.
+ */
 static void hmm_migrate_present(struct kunit *test)
 {
+	static const enum hmmk_state states[NPAGES] = {
+		HMMK_ANON, HMMK_LAZYFREE, HMMK_ANON, HMMK_LAZYFREE,
+		HMMK_ANON, HMMK_LAZYFREE, HMMK_ANON, HMMK_LAZYFREE,
+	};
 	const enum hmmk_via *via = test->param_value;
 	struct hmmk *ctx = test->priv;
 	struct hmmk_snap *snap;
@@ -301,8 +309,14 @@ static void hmm_migrate_present(struct kunit *test)
 	unsigned long addr, i;
 
 	addr = hmmk_map_anon(ctx, NPAGES);
-	hmmk_write(ctx, addr, NPAGES);
+	hmmk_set_states(ctx, addr, states, NPAGES);
 	snap = hmmk_snapshot(ctx, addr, NPAGES);
+	/* Verify the fixture: MADV_FREE left the page mapped, clean */
+	for (i = 1; i < NPAGES; i += 2) {
+		KUNIT_ASSERT_EQ(test, snap->p[i].pte, HMMK_PTE_PRESENT);
+		KUNIT_ASSERT_FALSE(test, snap->p[i].bits & HMMK_DIRTY);
+		KUNIT_ASSERT_FALSE(test, snap->p[i].dirty);
+	}
 
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, NPAGES,
 					   HMM_PFN_REQ_FAULT,

@@ -1078,6 +1078,62 @@ static void hmm_migrate_huge_zero_write_one(struct kunit *test)
 	hmmk_expect_balanced(ctx);
 }
 
+/*
+ * Per-pfn requests over the huge zero page where the first 8 pages ask to
+ * migrate and the others only to fault: those 8 are holes the device
+ * fills, which splits the PMD (migrate_vma_insert_page()), so the others
+ * are reported with order 0, not the PMD's: a driver that maps by the
+ * order would map 2 MiB of zero page over the device's pages.
+ */
+static void hmm_migrate_huge_zero_mixed(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	struct migrate_vma migrate;
+	struct hmm_range range;
+	unsigned long addr, i, zero;
+
+	hmmk_need_thp(test);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_read(ctx, addr, 1);
+	HMMK_SKIP_UNLESS(test, hmmk_pte(ctx, addr) == HMMK_PTE_ZERO &&
+			 hmmk_pmd_mapped(ctx, addr), "the huge zero page");
+	zero = page_to_pfn(hmmk_page(ctx, addr));
+	hmmk_per_pfn_range(ctx, &range, &migrate, addr,
+			   MIGRATE_VMA_SELECT_SYSTEM, HMM_PFN_REQ_FAULT, -1, 0);
+	for (i = 0; i < 8; i++)
+		range.hmm_pfns[i] |= HMM_PFN_REQ_MIGRATE;
+
+	HMMK_ASSERT_RET(test, hmmk_fault(ctx, &range), 0);
+	KUNIT_EXPECT_EQ(test, migrate.cpages, 8);
+	for (i = 0; i < HMMK_PMD_PAGES; i++) {
+		unsigned long out = range.hmm_pfns[i];
+
+		if (i < 8) {
+			KUNIT_EXPECT_EQ_MSG(test, migrate.src[i],
+					    MIGRATE_PFN_MIGRATE, "page %lu", i);
+			KUNIT_EXPECT_EQ_MSG(test, out & (HMM_PFN_VALID |
+							 HMM_PFN_MIGRATE),
+					    HMM_PFN_MIGRATE, "page %lu", i);
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, migrate.src[i], 0, "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, out & (HMM_PFN_VALID |
+						 HMM_PFN_MIGRATE),
+				    HMM_PFN_VALID, "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, out & ~HMM_PFN_FLAGS, zero + i,
+				    "page %lu: pfn", i);
+		KUNIT_EXPECT_EQ_MSG(test, hmm_pfn_to_map_order(out), 0,
+				    "page %lu: the PMD's order over holes", i);
+	}
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	mmap_read_lock(ctx->mm);
+	migrate_hmm_range_setup(&range);
+	hmmk_restore(&migrate);
+	mmap_read_unlock(ctx->mm);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+}
+
 /* A THP mapped by PTEs (its PMD split by a partial MADV_DONTNEED) */
 static void hmm_migrate_pte_mapped_thp(struct kunit *test)
 {
@@ -1123,6 +1179,7 @@ static struct kunit_case hmm_migrate_thp_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_thp, hmm_thp_cases),
 	HMMK_CASE_PARAMS(hmm_migrate_huge_zero, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_huge_zero_write_one),
+	KUNIT_CASE(hmm_migrate_huge_zero_mixed),
 	HMMK_CASE_PARAMS(hmm_migrate_pmd_not_selected, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_thp_per_pfn),
 	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias_plain),
