@@ -1,19 +1,18 @@
 #!/bin/bash
-# Build the working tree ($TREE) for x86_64 (XARCH=i386: 32-bit x86):
+# Build the working tree ($TREE) for x86_64:
 # allnoconfig plus a Kconfig fragment, whole (vmlinux and modules),
 # incrementally, one build at a time.
 # Every line of the fragment must hold in the final .config, or the build
 # says which did not (a series may make an option impossible).
 #
-# usage: ci/build/config-kernel.sh FRAGMENT BUILD_DIR [LOG]   (LLVM=-19 in the env: clang;
-#        XARCH=i386: a 32-bit kernel)
+# usage: ci/build/config-kernel.sh FRAGMENT BUILD_DIR [LOG]   (LLVM=-19 in the env: clang)
 # Prints one line: "PASS <detail>" or "FAIL <first errors>".
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 [ $# -ge 2 ] || die "usage: ci/build/config-kernel.sh FRAGMENT BUILD_DIR [LOG]"
 frag=$1 build=$2 log=${3:-$2/build.log}
-args=(ARCH="${XARCH:-x86_64}" -j"$(nproc)")
+args=(ARCH=x86_64 -j"$(nproc)")
 if [ -n "${LLVM:-}" ]; then
 	need clang$LLVM clang$LLVM
 	args+=(LLVM="$LLVM" CC="ccache clang$LLVM")

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build matrix on the working tree: each kconfigs/matrix/<name>.config is
-# built by ci/build/config-kernel.sh (a name ending in -clang: clang-19/lld-19; one
-# starting with i386-: a 32-bit kernel), then
+# built by ci/build/config-kernel.sh (a name ending in -clang: clang-19/lld-19),
+# then
 # ci/build/warnings.sh reports W=1 and sparse diagnostics new relative to the base.
 #
 # usage: ci/build/matrix.sh [OUT_DIR]     prints "PASS|FAIL <row> <detail>" lines
@@ -23,10 +23,9 @@ row() {	# name result...
 
 for frag in "$TOP"/kconfigs/matrix/*.config; do
 	name=$(basename "$frag" .config)
-	llvm= xarch=x86_64
+	llvm=
 	[[ $name == *-clang ]] && llvm=-19
-	[[ $name == i386-* ]] && xarch=i386
-	row "$name" "$(LLVM=$llvm XARCH=$xarch "$TOP/ci/build/config-kernel.sh" "$frag" \
+	row "$name" "$(LLVM=$llvm "$TOP/ci/build/config-kernel.sh" "$frag" \
 		"$BUILD/matrix-$name" "$out/$name.log")"
 done
 
