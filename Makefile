@@ -2,8 +2,11 @@
 # migration. The targets read like README.md; each runs a small script of ci/.
 #
 #   make            fetch the base, apply the stack, run the KUnit suite (UML)
-#   make check      the tests: everything make does, the other tiers, the
-#                   build matrix, upstream hmm-tests, the gate's own checks
+#   make check      the tests (CI): everything make does, the x86_64 tier,
+#                   the swap run, each patch built and booted with upstream's
+#                   hmm-tests, the gate's own checks; fits a cold CI run
+#   make check-full all of make check's checks at full size: every gate step
+#                   (build matrix, debug tier, i386, uml-nomigrate, perf)
 #
 # Everything big lives in $(HMMWALK_CACHE) (default ~/.cache/hmmwalk).
 
@@ -16,7 +19,7 @@ export BENCH_PATCH := patches/test/0004-mm-tests-add-a-KUnit-benchmark-of-the-HM
 # The KUnit tiers: kunit/tiers.tsv
 KUNIT_TIERS := $(shell ci/tiers.sh)
 
-.PHONY: all run check deps deps-all base tree $(KUNIT_TIERS) swap summary push pop \
+.PHONY: all run check check-full deps deps-all base tree $(KUNIT_TIERS) swap summary push pop \
 	stack-check kunit-patch kunit-sync \
 	checkpatch matrix hmm-tests gate series-mbox selftest expected bench bench-doc perf coverage coverage-doc \
 	mutants clean
@@ -30,6 +33,8 @@ run: deps tree uml
 # The tests; ends with "N passed, N failed"
 check: deps-all
 	@ci/verdict/check.sh
+check-full: deps-all
+	@ci/verdict/check.sh full
 
 deps:
 	@ci/fetch/deps.sh
