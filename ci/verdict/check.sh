@@ -9,7 +9,8 @@
 #   hmm-tests after each patch); the seed slice on UML alone.
 #   make check-full (full): every step of the gate on our stack (the build
 #   matrix, the debug tier and upstream's hmm-tests on it, i386,
-#   uml-nomigrate, perf) and on the posted v2, and six mutants.
+#   uml-nomigrate, perf), six mutants, and slow-gate-seed.sh's own slice
+#   of the gate on the posted v2 (bisect, matrix, kunit-uml, perf).
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 
@@ -60,7 +61,8 @@ gate_steps_of() {
 }
 
 if [ "${1:-}" = full ]; then
-	mutants=6 own_steps= seed_steps="apply bisect matrix kunit-uml perf"
+	# empty: the gate's every step, slow-gate-seed.sh's default slice
+	mutants=6 own_steps= seed_steps=
 else
 	[ -z "${1:-}" ] || die "unknown argument '$1': ci/verdict/check.sh [full]"
 	mutants=3 own_steps="apply checkpatch bisect kunit-uml kunit-x86_64 kunit-swap"
