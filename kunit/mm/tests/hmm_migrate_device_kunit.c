@@ -305,6 +305,106 @@ static void hmm_migrate_device_cpu_fault(struct kunit *test)
 	hmmk_unmap(ctx, addr, 2 * NPAGES);
 }
 
+/*
+ * The same, with another owner's device page next to ours in the range of
+ * our migrate_to_ram(): the fault path holds our page locked, and faulting
+ * the other page would run its owner's migrate_to_ram(), whose walk waits
+ * for our page's lock in this same thread (it hung). The walk must leave
+ * that page as it is: on its device, not collected, its owner not called.
+ */
+static void hmm_migrate_device_cpu_fault_foreign(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, blk;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, 2 * NPAGES);
+	hmmk_write(ctx, addr, 2 * NPAGES);
+	blk = ALIGN(addr, NPAGES << PAGE_SHIFT);
+	hmmk_to_device(ctx, ctx->dev, blk, 1, false);
+	hmmk_to_device(ctx, ctx->foreign, blk + PAGE_SIZE, 1, false);
+	ctx->to_ram_flags = MIGRATE_VMA_FAULT | MIGRATE_VMA_SELECT_SYSTEM;
+	ctx->to_ram_npages = 2;
+	ctx->to_ram_calls = 0;
+
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, blk), hmmk_tag(ctx, blk));
+	KUNIT_EXPECT_EQ_MSG(test, ctx->to_ram_calls, 1,
+			    "the other owner's migrate_to_ram() was called under our fault page's lock");
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, 1);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, blk), HMMK_PTE_PRESENT);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, blk + PAGE_SIZE), HMMK_PTE_DEVICE);
+	KUNIT_EXPECT_EQ(test, hmmk_dev_pages_used(ctx->foreign), 1);
+
+	/* Touched by itself, the other page comes back through its owner */
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, blk + PAGE_SIZE),
+			hmmk_tag(ctx, blk + PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_calls, 2);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, 2 * NPAGES,
+					     HMMK_PTE_PRESENT), 2 * NPAGES);
+	hmmk_expect_data(ctx, addr, 2 * NPAGES);
+	hmmk_expect_unleaked(ctx, addr, 2 * NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, 2 * NPAGES);
+	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->dev) +
+			    hmmk_dev_pages_used(ctx->foreign), 0,
+			    "device pages not freed: a reference leaked");
+}
+
+/*
+ * hmm_range_fault() called as from our migrate_to_ram(): fault_page set and
+ * locked, over another owner's device page that asks for a fault. That
+ * fault would run the other owner's migrate_to_ram() under our lock: the
+ * walk refuses it (-EFAULT), leaves nothing prepared and calls nobody.
+ */
+static void hmm_migrate_device_fault_page_foreign(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	struct migrate_vma migrate;
+	struct hmm_range range;
+	struct page *page;
+	unsigned long addr;
+	int ret;
+
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_to_device(ctx, ctx->dev, addr, 1, false);
+	hmmk_to_device(ctx, ctx->foreign, addr + PAGE_SIZE, 1, false);
+	page = hmmk_page(ctx, addr);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	hmmk_migrate_init(ctx, &migrate, addr, NPAGES,
+			  MIGRATE_VMA_SELECT_SYSTEM |
+			  MIGRATE_VMA_SELECT_DEVICE_PRIVATE);
+	migrate.fault_page = page;
+	hmmk_range_init(ctx, &range, addr, NPAGES,
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_MIGRATE);
+	range.migrate = &migrate;
+	ctx->to_ram_calls = 0;
+
+	lock_page(page);
+	ret = hmmk_fault(ctx, &range);
+	/* A walk that went on left pages prepared: back, or unmap hangs */
+	if (!ret) {
+		mmap_read_lock(ctx->mm);
+		migrate_hmm_range_setup(&range);
+		hmmk_restore(&migrate);
+		mmap_read_unlock(ctx->mm);
+	}
+	unlock_page(page);
+	HMMK_EXPECT_RET(test, ret, -EFAULT);
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_calls, 0);
+	KUNIT_EXPECT_EQ(test, migrate.cpages, 0);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_DEVICE);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr + PAGE_SIZE), HMMK_PTE_DEVICE);
+	hmmk_expect_data(ctx, addr, NPAGES);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
+	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->dev) +
+			    hmmk_dev_pages_used(ctx->foreign), 0,
+			    "device pages not freed: a reference leaked");
+}
+
 /* Another owner's device pages: faulted back to RAM, then prepared */
 static void hmm_migrate_device_foreign(struct kunit *test)
 {
@@ -538,6 +638,8 @@ static struct kunit_case hmm_migrate_device_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_foreign_unlocked, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_refuses, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_cpu_fault),
+	KUNIT_CASE(hmm_migrate_device_cpu_fault_foreign),
+	KUNIT_CASE(hmm_migrate_device_fault_page_foreign),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp_rdonly, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_thp_cpu_fault),
