@@ -396,10 +396,7 @@ static void hmm_migrate_per_pfn_requests_kept(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, !!(migrate.src[i] &
 					     MIGRATE_PFN_MIGRATE),
 				    i == 0 || i == 2 || i == 3, "page %lu", i);
-	mmap_read_lock(ctx->mm);
-	migrate_hmm_range_setup(&range);
-	hmmk_restore(&migrate);
-	mmap_read_unlock(ctx->mm);
+	hmmk_setup_restore(ctx, &range, &migrate);
 	hmmk_expect_data(ctx, addr, NPAGES);
 	hmmk_expect_unleaked(ctx, addr, NPAGES);
 	hmmk_expect_balanced(ctx);

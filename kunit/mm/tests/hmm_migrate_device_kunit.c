@@ -384,12 +384,8 @@ static void hmm_migrate_device_fault_page_foreign(struct kunit *test)
 	lock_page(page);
 	ret = hmmk_fault(ctx, &range);
 	/* A walk that went on left pages prepared: back, or unmap hangs */
-	if (!ret) {
-		mmap_read_lock(ctx->mm);
-		migrate_hmm_range_setup(&range);
-		hmmk_restore(&migrate);
-		mmap_read_unlock(ctx->mm);
-	}
+	if (!ret)
+		hmmk_setup_restore(ctx, &range, &migrate);
 	unlock_page(page);
 	HMMK_EXPECT_RET(test, ret, -EFAULT);
 	KUNIT_EXPECT_EQ(test, ctx->to_ram_calls, 0);

@@ -74,6 +74,20 @@ void hmmk_expect_data(struct hmmk *ctx, unsigned long addr,
 }
 
 /*
+ * After a successful walk, what a driver does with pages it ends up not
+ * migrating: migrate_hmm_range_setup(), then everything put back, under the
+ * mmap lock the walk held.
+ */
+void hmmk_setup_restore(struct hmmk *ctx, struct hmm_range *range,
+			struct migrate_vma *migrate)
+{
+	mmap_read_lock(ctx->mm);
+	migrate_hmm_range_setup(range);
+	hmmk_restore(migrate);
+	mmap_read_unlock(ctx->mm);
+}
+
+/*
  * Right after a successful hmm_range_fault() with HMM_PFN_REQ_MIGRATE, the
  * mmap lock still held, before migrate_hmm_range_setup() (whose unmap would
  * replace any page still mapped): what the walk itself did. Each page it
@@ -1000,10 +1014,7 @@ static void hmm_migrate_per_pfn_repass(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, !!migrate.src[i], i < 3,
 				    "page %lu", i);
 	}
-	mmap_read_lock(ctx->mm);
-	migrate_hmm_range_setup(&range);
-	hmmk_restore(&migrate);
-	mmap_read_unlock(ctx->mm);
+	hmmk_setup_restore(ctx, &range, &migrate);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
 					     HMMK_PTE_MIGRATION), 0);
 	hmmk_expect_unleaked(ctx, addr, NPAGES);

@@ -33,6 +33,8 @@ int hmmk_vias_plain_init(struct kunit *test);
 const char *hmmk_via_name(enum hmmk_via via);
 void hmmk_expect_data(struct hmmk *ctx, unsigned long addr,
 		      unsigned long npages);
+void hmmk_setup_restore(struct hmmk *ctx, struct hmm_range *range,
+			struct migrate_vma *migrate);
 void hmmk_expect_walk_prepared(struct hmmk *ctx,
 			       struct hmm_range *range,
 			       struct migrate_vma *migrate);

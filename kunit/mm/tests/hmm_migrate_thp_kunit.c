@@ -1070,10 +1070,7 @@ static void hmm_migrate_huge_zero_write_one(struct kunit *test)
 	KUNIT_EXPECT_NE(test, hmmk_pte(ctx, addr + 5 * PAGE_SIZE),
 			HMMK_PTE_ZERO);
 	KUNIT_EXPECT_EQ(test, migrate.cpages, 0);
-	mmap_read_lock(ctx->mm);
-	migrate_hmm_range_setup(&range);
-	hmmk_restore(&migrate);
-	mmap_read_unlock(ctx->mm);
+	hmmk_setup_restore(ctx, &range, &migrate);
 	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 }
@@ -1126,10 +1123,7 @@ static void hmm_migrate_huge_zero_mixed(struct kunit *test)
 				    "page %lu: the PMD's order over holes", i);
 	}
 	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
-	mmap_read_lock(ctx->mm);
-	migrate_hmm_range_setup(&range);
-	hmmk_restore(&migrate);
-	mmap_read_unlock(ctx->mm);
+	hmmk_setup_restore(ctx, &range, &migrate);
 	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
 	hmmk_expect_balanced(ctx);
 }
