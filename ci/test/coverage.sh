@@ -41,7 +41,8 @@ out=${1:-$CACHE/results/coverage}
 need lcov lcov
 [ -f "$TREE/.hmmwalk-files" ] || die "no working tree: run ci/apply/tree.sh (make tree) first"
 rm -rf "$out"
-mkdir -p "$out"
+# kunit.py makes the build directory, not its parent (a new cache has none)
+mkdir -p "$out" "$BUILD"
 cd "$TREE"
 # The walker's files: the series' added lines in them are reported (the
 # PTE prepare step, inlined in both walks, is in mm/internal.h)
