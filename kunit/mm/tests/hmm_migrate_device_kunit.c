@@ -351,6 +351,55 @@ static void hmm_migrate_device_cpu_fault_foreign(struct kunit *test)
 }
 
 /*
+ * The same, with a device-exclusive entry next to our device page in the
+ * range of our migrate_to_ram(): its fault cannot wait for our fault page
+ * (remove_device_exclusive_entry() only locks that entry's folio, and
+ * FAULT_FLAG_RETRY_NOWAIT answers VM_FAULT_RETRY if it is locked), so the
+ * walk makes it with nothing but the fault page held, and collects both
+ * pages with their data.
+ */
+static void hmm_migrate_device_cpu_fault_exclusive(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	unsigned long addr, blk;
+	struct folio *folio;
+	struct page *page;
+
+	/* Constant: no call to make_device_exclusive() is left without it */
+	HMMK_SKIP_UNLESS(test, IS_ENABLED(CONFIG_DEVICE_PRIVATE),
+			 "CONFIG_DEVICE_PRIVATE (make_device_exclusive())");
+	hmmk_need_device(ctx);
+	addr = hmmk_map_anon(ctx, 2 * NPAGES);
+	hmmk_write(ctx, addr, 2 * NPAGES);
+	blk = ALIGN(addr, NPAGES << PAGE_SHIFT);
+	hmmk_to_device(ctx, ctx->dev, blk, 1, false);
+	mmap_read_lock(ctx->mm);
+	page = make_device_exclusive(ctx->mm, blk + PAGE_SIZE, ctx, &folio);
+	mmap_read_unlock(ctx->mm);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(page));
+	folio_unlock(folio);
+	folio_put(folio);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, blk + PAGE_SIZE), HMMK_PTE_OTHER);
+	ctx->to_ram_flags = MIGRATE_VMA_FAULT | MIGRATE_VMA_SELECT_SYSTEM;
+	ctx->to_ram_npages = 2;
+	ctx->to_ram_calls = 0;
+
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, blk), hmmk_tag(ctx, blk));
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_calls, 1);
+	KUNIT_EXPECT_EQ_MSG(test, ctx->to_ram_cpages, 2,
+			    "the device-exclusive page was not faulted in and collected");
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, blk), HMMK_PTE_PRESENT);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, blk + PAGE_SIZE),
+			HMMK_PTE_PRESENT);
+	hmmk_expect_data(ctx, addr, 2 * NPAGES);
+	hmmk_expect_unleaked(ctx, addr, 2 * NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, 2 * NPAGES);
+	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->dev), 0,
+			    "device pages not freed: a reference leaked");
+}
+
+/*
  * hmm_range_fault() called as from our migrate_to_ram(): fault_page set and
  * locked, over another owner's device page that asks for a fault. That
  * fault would run the other owner's migrate_to_ram() under our lock: the
@@ -635,6 +684,7 @@ static struct kunit_case hmm_migrate_device_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_device_refuses, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_cpu_fault),
 	KUNIT_CASE(hmm_migrate_device_cpu_fault_foreign),
+	KUNIT_CASE(hmm_migrate_device_cpu_fault_exclusive),
 	KUNIT_CASE(hmm_migrate_device_fault_page_foreign),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp_rdonly, hmmk_vias),
