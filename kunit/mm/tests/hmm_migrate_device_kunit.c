@@ -501,13 +501,7 @@ static void hmm_migrate_device_thp(struct kunit *test)
 	unsigned long addr, select;
 	struct hmmk_prep p;
 
-	hmmk_need_thp(test);
-	hmmk_need_device(ctx);
-	addr = hmmk_map_thp(ctx, 1);
-	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
-	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
-	hmmk_to_device(ctx, ctx->dev, addr, HMMK_PMD_PAGES, true);
-	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	addr = hmmk_device_thp(ctx, false);
 
 	select = MIGRATE_VMA_SELECT_DEVICE_PRIVATE | MIGRATE_VMA_SELECT_COMPOUND;
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, *via, addr, HMMK_PMD_PAGES,
@@ -544,12 +538,7 @@ static void hmm_migrate_device_thp_rdonly(struct kunit *test)
 	unsigned long addr, select, i;
 	struct hmmk_prep p;
 
-	hmmk_need_thp(test);
-	hmmk_need_device(ctx);
-	addr = hmmk_map_thp(ctx, 1);
-	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
-	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
-	hmmk_to_device(ctx, ctx->dev, addr, HMMK_PMD_PAGES, true);
+	addr = hmmk_device_thp(ctx, false);
 	hmmk_mprotect(ctx, addr, HMMK_PMD_PAGES, PROT_READ);
 	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
 
@@ -615,13 +604,7 @@ static void hmm_migrate_device_thp_cpu_fault(struct kunit *test)
 	struct hmmk *ctx = test->priv;
 	unsigned long addr;
 
-	hmmk_need_thp(test);
-	hmmk_need_device(ctx);
-	addr = hmmk_map_thp(ctx, 1);
-	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
-	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
-	hmmk_to_device(ctx, ctx->dev, addr, HMMK_PMD_PAGES, true);
-	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	addr = hmmk_device_thp(ctx, false);
 	ctx->to_ram_flags = MIGRATE_VMA_FAULT | MIGRATE_VMA_SELECT_SYSTEM;
 	ctx->to_ram_npages = 1;
 
@@ -650,13 +633,7 @@ static void hmm_migrate_foreign_device_thp(struct kunit *test)
 	struct hmmk_prep p;
 	unsigned long addr, i;
 
-	hmmk_need_thp(test);
-	hmmk_need_device(ctx);
-	addr = hmmk_map_thp(ctx, 1);
-	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
-	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
-	hmmk_to_device(ctx, ctx->foreign, addr, HMMK_PMD_PAGES, true);
-	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	addr = hmmk_device_thp(ctx, true);
 	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr), HMMK_PTE_DEVICE);
 
 	HMMK_ASSERT_RET(test, hmmk_prepare(ctx, &p, VIA_HMM, addr,
@@ -676,6 +653,54 @@ static void hmm_migrate_foreign_device_thp(struct kunit *test)
 	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
 }
 
+/*
+ * Another driver's device THP whose migrate_to_ram() reports success but
+ * leaves it on its device, every time. A fault on one of its pages is a
+ * fault on the whole folio: migrate_vma_setup(MIGRATE_VMA_FAULT), best
+ * effort, gives up on the THP after the tries of one page (three), where
+ * faulting its 512 pages in turn made up to 1536 migrate_to_ram() calls.
+ */
+static void hmm_migrate_device_thp_refuses(struct kunit *test)
+{
+	struct hmmk *ctx = test->priv;
+	struct hmmk_prep p;
+	unsigned long addr;
+	struct page *page;
+
+	addr = hmmk_device_thp(ctx, true);
+	page = hmmk_page(ctx, addr);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	ctx->to_ram_refuse = true;
+	ctx->to_ram_calls = 0;
+
+	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_VMA, addr,
+					   HMMK_PMD_PAGES, HMM_PFN_REQ_FAULT,
+					   MIGRATE_VMA_SELECT_SYSTEM), 0);
+	KUNIT_EXPECT_GT(test, ctx->to_ram_calls, 0);
+	/* HMM_MIGRATE_FAULT_TRIES: the bound for one page */
+	KUNIT_EXPECT_LE_MSG(test, ctx->to_ram_calls, 3,
+			    "the THP was faulted page by page");
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
+	KUNIT_EXPECT_PTR_EQ(test, hmmk_page(ctx, addr), page);
+	KUNIT_EXPECT_EQ(test, hmmk_dev_pages_used(ctx->foreign),
+			HMMK_PMD_PAGES);
+
+	/*
+	 * Not read back: our driver's migrate_to_ram() asks for single
+	 * pages, and a device THP cannot be split under its own fault
+	 */
+	ctx->to_ram_refuse = false;
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
+	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->foreign), 0,
+			    "device pages not freed: a reference leaked");
+}
+
 static struct kunit_case hmm_migrate_device_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_device_own, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_pte_not_selected, hmmk_vias),
@@ -690,6 +715,7 @@ static struct kunit_case hmm_migrate_device_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp_rdonly, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_thp_cpu_fault),
 	KUNIT_CASE(hmm_migrate_foreign_device_thp),
+	KUNIT_CASE(hmm_migrate_device_thp_refuses),
 	{}
 };
 

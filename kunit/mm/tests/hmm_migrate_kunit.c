@@ -306,6 +306,28 @@ void hmmk_need_device(struct hmmk *ctx)
 }
 
 /*
+ * One THP, written and moved as one device private folio to our device, or
+ * to the other owner's if @foreign, mapped by a PMD; skips the case where
+ * THP migration, device memory or a THP allocation is missing.
+ */
+unsigned long hmmk_device_thp(struct hmmk *ctx, bool foreign)
+{
+	struct kunit *test = ctx->test;
+	unsigned long addr;
+
+	hmmk_need_thp(test);
+	hmmk_need_device(ctx);
+	addr = hmmk_map_thp(ctx, 1);
+	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
+	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
+	/* Not before: hmmk_need_device() creates the devices */
+	hmmk_to_device(ctx, foreign ? ctx->foreign : ctx->dev, addr,
+		       HMMK_PMD_PAGES, true);
+	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
+	return addr;
+}
+
+/*
  * Written pages, every other one then lazily freed (MADV_FREE: its PTE and
  * folio clean): each one replaced by a migration entry, then put back as it
  * was, the lazily freed ones still clean.

@@ -55,6 +55,7 @@ void hmmk_expect_prepared(struct hmmk *ctx, struct migrate_vma *m,
 			  struct hmmk_snap *snap);
 void hmmk_need_thp(struct kunit *test);
 void hmmk_need_device(struct hmmk *ctx);
+unsigned long hmmk_device_thp(struct hmmk *ctx, bool foreign);
 bool hmmk_no_pmd_table(struct hmmk *ctx, unsigned long addr);
 
 #endif

@@ -978,60 +978,6 @@ static void hmm_migrate_thp_per_pfn(struct kunit *test)
 }
 
 /*
- * Another driver's device THP whose migrate_to_ram() reports success but
- * leaves it on its device, every time. A fault on one of its pages is a
- * fault on the whole folio: migrate_vma_setup(MIGRATE_VMA_FAULT), best
- * effort, gives up on the THP after the tries of one page (three), where
- * faulting its 512 pages in turn made up to 1536 migrate_to_ram() calls.
- */
-static void hmm_migrate_device_thp_refuses(struct kunit *test)
-{
-	struct hmmk *ctx = test->priv;
-	struct hmmk_prep p;
-	unsigned long addr;
-	struct page *page;
-
-	hmmk_need_thp(test);
-	hmmk_need_device(ctx);
-	addr = hmmk_map_thp(ctx, 1);
-	hmmk_write(ctx, addr, HMMK_PMD_PAGES);
-	HMMK_SKIP_UNLESS(test, hmmk_pmd_mapped(ctx, addr), "a THP allocation");
-	hmmk_to_device(ctx, ctx->foreign, addr, HMMK_PMD_PAGES, true);
-	KUNIT_ASSERT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
-	page = hmmk_page(ctx, addr);
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	ctx->to_ram_refuse = true;
-	ctx->to_ram_calls = 0;
-
-	HMMK_EXPECT_RET(test, hmmk_prepare(ctx, &p, VIA_VMA, addr,
-					   HMMK_PMD_PAGES, HMM_PFN_REQ_FAULT,
-					   MIGRATE_VMA_SELECT_SYSTEM), 0);
-	KUNIT_EXPECT_GT(test, ctx->to_ram_calls, 0);
-	/* HMM_MIGRATE_FAULT_TRIES: the bound for one page */
-	KUNIT_EXPECT_LE_MSG(test, ctx->to_ram_calls, 3,
-			    "the THP was faulted page by page");
-	KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
-	hmmk_prep_restore(ctx, &p);
-	KUNIT_EXPECT_TRUE(test, hmmk_pmd_mapped(ctx, addr));
-	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
-					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
-	KUNIT_EXPECT_PTR_EQ(test, hmmk_page(ctx, addr), page);
-	KUNIT_EXPECT_EQ(test, hmmk_dev_pages_used(ctx->foreign),
-			HMMK_PMD_PAGES);
-
-	/*
-	 * Not read back: our driver's migrate_to_ram() asks for single
-	 * pages, and a device THP cannot be split under its own fault
-	 */
-	ctx->to_ram_refuse = false;
-	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
-	hmmk_expect_balanced(ctx);
-	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
-	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->foreign), 0,
-			    "device pages not freed: a reference leaked");
-}
-
-/*
  * PMD leaves the selection does not take: a THP and the huge zero page
  * walked with MIGRATE_VMA_SELECT_DEVICE_PRIVATE only, our device THP with
  * MIGRATE_VMA_SELECT_SYSTEM only. Nothing prepared, nothing split, each
@@ -1230,7 +1176,6 @@ static struct kunit_case hmm_migrate_thp_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_huge_zero_mixed),
 	HMMK_CASE_PARAMS(hmm_migrate_pmd_not_selected, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_thp_per_pfn),
-	KUNIT_CASE(hmm_migrate_device_thp_refuses),
 	HMMK_CASE_PARAMS(hmm_migrate_pte_mapped_thp, hmmk_vias_plain),
 	{}
 };
