@@ -98,6 +98,8 @@ struct hmmk {
 	unsigned long to_ram_cpages;
 	unsigned int to_ram_calls;
 	bool to_ram_refuse;
+	/* Pages migrate_vma_setup() collected without their folio locked */
+	unsigned int to_ram_unlocked;
 	/*
 	 * Whether the folio of probe_page was locked while the walk slept:
 	 * seen by a device's migrate_to_ram() and by the release of held

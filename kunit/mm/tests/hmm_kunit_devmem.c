@@ -271,6 +271,9 @@ static vm_fault_t hmmk_dev_migrate_to_ram(struct vm_fault *vmf)
 
 		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE))
 			continue;
+		/* Migrated and unlocked by finalize: it must be ours to unlock */
+		if (!folio_test_locked(page_folio(spage)))
+			ctx->to_ram_unlocked++;
 		dpage = alloc_page(GFP_HIGHUSER_MOVABLE);
 		if (!dpage)
 			continue;

@@ -757,6 +757,9 @@ void hmmk_expect_balanced(struct hmmk *ctx)
 			    "mmu notifier: %d invalidate_range_start, %d end",
 			    ctx->counts.starts, ctx->counts.ends);
 	KUNIT_EXPECT_EQ(ctx->test, ctx->counts.open, 0);
+	KUNIT_EXPECT_EQ_MSG(ctx->test, ctx->to_ram_unlocked, 0,
+			    "migrate_to_ram(): %u pages collected unlocked",
+			    ctx->to_ram_unlocked);
 }
 
 /* States */

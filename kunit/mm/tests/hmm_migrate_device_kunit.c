@@ -623,6 +623,81 @@ static void hmm_migrate_device_thp_cpu_fault(struct kunit *test)
 }
 
 /*
+ * A CPU fault on a tail page of our device private THP mapped by PTEs (the
+ * PMD split by an mprotect() that was undone, in one VMA again), whose
+ * migrate_to_ram() takes along the 16 pages from the head, plainly or with
+ * MIGRATE_VMA_FAULT. The walk meets the head first and splits the folio
+ * the fault path holds locked: the lock moves to the fault page's new
+ * folio. The head, now a folio of its own, must be locked like any other
+ * page, and the fault page collected as the caller's: 7.2.8's collect
+ * kept comparing with the old folio, so it collected the head without its
+ * lock (finalize then unlocked it) and left the fault page (SIGBUS).
+ */
+static const unsigned long hmm_to_ram_modes[] = {
+	0, MIGRATE_VMA_FAULT | MIGRATE_VMA_SELECT_SYSTEM,
+};
+
+static void hmm_to_ram_mode_desc(struct kunit *test, const void *param,
+				 char *desc)
+{
+	strscpy(desc, *(const unsigned long *)param ? "MIGRATE_VMA_FAULT" :
+		"plain", KUNIT_PARAM_DESC_SIZE);
+}
+
+static int hmm_to_ram_modes_init(struct kunit *test)
+{
+	kunit_register_params_array(test, hmm_to_ram_modes,
+				    ARRAY_SIZE(hmm_to_ram_modes),
+				    hmm_to_ram_mode_desc);
+	return 0;
+}
+
+static void hmm_migrate_device_pte_thp_cpu_fault(struct kunit *test)
+{
+	const unsigned long *mode = test->param_value;
+	const unsigned long fault = 5, n = 16;
+	struct hmmk *ctx = test->priv;
+	struct vm_area_struct *vma;
+	unsigned long addr, i;
+	struct page *page;
+	bool one_vma;
+
+	addr = hmmk_device_thp(ctx, false);
+	hmmk_mprotect(ctx, addr, n, PROT_READ);
+	hmmk_mprotect(ctx, addr, n, PROT_READ | PROT_WRITE);
+	mmap_read_lock(ctx->mm);
+	vma = vma_lookup(ctx->mm, addr);
+	one_vma = vma && vma->vm_end - addr >= PMD_SIZE;
+	mmap_read_unlock(ctx->mm);
+	KUNIT_ASSERT_TRUE_MSG(test, one_vma, "the VMAs did not merge again");
+	KUNIT_ASSERT_FALSE(test, hmmk_pmd_mapped(ctx, addr));
+	KUNIT_ASSERT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
+	page = hmmk_page(ctx, addr + fault * PAGE_SIZE);
+	KUNIT_ASSERT_TRUE(test, page && folio_test_large(page_folio(page)));
+	ctx->to_ram_flags = *mode;
+	ctx->to_ram_npages = n;
+
+	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + fault * PAGE_SIZE),
+			hmmk_tag(ctx, addr + fault * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_calls, 1);
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, n);
+	KUNIT_EXPECT_EQ(test, ctx->to_ram_unlocked, 0);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, addr + i * PAGE_SIZE),
+				    HMMK_PTE_PRESENT, "page %lu", i);
+	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
+					     HMMK_PTE_DEVICE),
+			HMMK_PMD_PAGES - n);
+	hmmk_expect_data(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_unleaked(ctx, addr, HMMK_PMD_PAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, HMMK_PMD_PAGES);
+	KUNIT_EXPECT_EQ_MSG(test, hmmk_dev_pages_used(ctx->dev), 0,
+			    "device pages not freed: a reference leaked");
+}
+
+/*
  * Another driver's device private THP, mapped by a PMD: not ours, so without
  * a fault request it is neither prepared nor reported valid, whatever the
  * selection (HMM_PFN_ERROR, as for any non-present PMD nobody faults).
@@ -714,6 +789,7 @@ static struct kunit_case hmm_migrate_device_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp_rdonly, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_thp_cpu_fault),
+	HMMK_CASE_PARAMS(hmm_migrate_device_pte_thp_cpu_fault, hmm_to_ram_modes),
 	KUNIT_CASE(hmm_migrate_foreign_device_thp),
 	KUNIT_CASE(hmm_migrate_device_thp_refuses),
 	{}
