@@ -403,6 +403,68 @@ static void hmm_migrate_per_pfn_requests_kept(struct kunit *test)
 	hmmk_unmap(ctx, map, 2 * NPAGES);
 }
 
+/*
+ * hmm_range_fault() with MIGRATE_VMA_FAULT in migrate->flags (best effort
+ * for per-pfn fault requests): the fault request at a guard marker is
+ * dropped and the walk goes on, then a write request in the read-only VMA
+ * fails the call with -EPERM. The requests come back as they were given,
+ * the dropped one included, so that the caller's retry asks for the same
+ * faults; asked again without the write, every other page is prepared.
+ */
+static void hmm_migrate_best_effort_then_error(struct kunit *test)
+{
+	const unsigned long guard = 1, write = 5;
+	struct hmmk *ctx = test->priv;
+	unsigned long req[NPAGES], addr, i;
+	struct hmmk_prep p;
+	int pass;
+
+	addr = hmmk_map_anon(ctx, NPAGES);
+	hmmk_write(ctx, addr, NPAGES);
+	hmmk_guard(ctx, addr + guard * PAGE_SIZE, 1);
+	hmmk_mprotect(ctx, addr, NPAGES, PROT_READ);
+	KUNIT_ASSERT_EQ(test, hmmk_pte(ctx, addr + guard * PAGE_SIZE),
+			HMMK_PTE_OTHER);
+	for (i = 0; i < NPAGES; i++)
+		req[i] = HMM_PFN_REQ_MIGRATE;
+	req[guard] |= HMM_PFN_REQ_FAULT;
+	req[write] |= HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+
+	for (pass = 0; pass < 2; pass++) {
+		hmmk_prep_init(ctx, &p, addr, NPAGES, 0,
+			       MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_FAULT);
+		p.range.default_flags = 0;
+		p.range.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE |
+					 HMM_PFN_REQ_MIGRATE;
+		memcpy(p.range.hmm_pfns, req, sizeof(req));
+		if (pass) {
+			p.range.hmm_pfns[write] &= ~HMM_PFN_REQ_WRITE;
+			break;
+		}
+		HMMK_EXPECT_RET(test, hmmk_walk_once(ctx, &p.range,
+						     &p.migrate), -EPERM);
+		KUNIT_EXPECT_EQ(test, p.migrate.cpages, 0);
+		KUNIT_EXPECT_MEMEQ_MSG(test, p.range.hmm_pfns, req, sizeof(req),
+				       "not the requests as given");
+		KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, NPAGES,
+						     HMMK_PTE_MIGRATION), 0);
+	}
+	HMMK_ASSERT_RET(test, hmmk_walk_once(ctx, &p.range, &p.migrate), 0);
+	KUNIT_EXPECT_EQ(test, p.migrate.cpages, NPAGES - 1);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, !!(p.migrate.src[i] & MIGRATE_PFN_MIGRATE),
+				    i != guard, "page %lu", i);
+	hmmk_prep_restore(ctx, &p);
+	KUNIT_EXPECT_EQ(test, hmmk_pte(ctx, addr + guard * PAGE_SIZE),
+			HMMK_PTE_OTHER);
+	hmmk_expect_data(ctx, addr, guard);
+	hmmk_expect_data(ctx, addr + (guard + 1) * PAGE_SIZE,
+			 NPAGES - guard - 1);
+	hmmk_expect_unleaked(ctx, addr, NPAGES);
+	hmmk_expect_balanced(ctx);
+	hmmk_unmap(ctx, addr, NPAGES);
+}
+
 /* Refused with -EINVAL before any page is touched */
 static void hmm_migrate_bad_args(struct kunit *test)
 {
@@ -1426,6 +1488,7 @@ static struct kunit_case hmm_migrate_contract_test_cases[] = {
 	KUNIT_CASE(hmm_migrate_no_table_then_error),
 	HMMK_CASE_PARAMS(hmm_migrate_bad_args, hmm_bad_cases),
 	KUNIT_CASE(hmm_migrate_per_pfn_requests_kept),
+	KUNIT_CASE(hmm_migrate_best_effort_then_error),
 	KUNIT_CASE(hmm_migrate_ebusy),
 	KUNIT_CASE(hmm_migrate_retry_unmapped),
 	KUNIT_CASE(hmm_migrate_retry_after_success),
