@@ -625,46 +625,50 @@ static void hmm_migrate_device_thp_cpu_fault(struct kunit *test)
 /*
  * A CPU fault on a tail page of our device private THP mapped by PTEs (the
  * PMD split by an mprotect() that was undone, in one VMA again), whose
- * migrate_to_ram() takes along the 16 pages from the head, plainly or with
- * MIGRATE_VMA_FAULT. The walk meets the head first and splits the folio
+ * migrate_to_ram() takes along the 16 pages from the head, or the fault
+ * page alone, plainly or with MIGRATE_VMA_FAULT. The walk splits the folio
  * the fault path holds locked: the lock moves to the fault page's new
  * folio. The head, now a folio of its own, must be locked like any other
  * page, and the fault page collected as the caller's: 7.2.8's collect
- * kept comparing with the old folio, so it collected the head without its
- * lock (finalize then unlocked it) and left the fault page (SIGBUS).
+ * kept comparing with the old folio, so it left the fault page (SIGBUS)
+ * and, from the head, collected the head without its lock (finalize then
+ * unlocked it).
  */
-static const unsigned long hmm_to_ram_modes[] = {
-	0, MIGRATE_VMA_FAULT | MIGRATE_VMA_SELECT_SYSTEM,
+struct hmm_to_ram_case {
+	const char *desc;
+	unsigned long flags;	/* migrate_to_ram()'s, beside DEVICE_PRIVATE */
+	unsigned long npages;	/* the aligned block around the fault */
 };
 
-static void hmm_to_ram_mode_desc(struct kunit *test, const void *param,
-				 char *desc)
-{
-	strscpy(desc, *(const unsigned long *)param ? "MIGRATE_VMA_FAULT" :
-		"plain", KUNIT_PARAM_DESC_SIZE);
-}
+static_assert(offsetof(struct hmm_to_ram_case, desc) == 0);
 
-static int hmm_to_ram_modes_init(struct kunit *test)
+static const struct hmm_to_ram_case hmm_to_ram_cases[] = {
+	{ "plain, 16 pages from the head", 0, 16 },
+	{ "plain, the fault page alone", 0, 1 },
+	{ "MIGRATE_VMA_FAULT, 16 pages from the head",
+	  MIGRATE_VMA_FAULT | MIGRATE_VMA_SELECT_SYSTEM, 16 },
+};
+
+static int hmm_to_ram_cases_init(struct kunit *test)
 {
-	kunit_register_params_array(test, hmm_to_ram_modes,
-				    ARRAY_SIZE(hmm_to_ram_modes),
-				    hmm_to_ram_mode_desc);
+	kunit_register_params_array(test, hmm_to_ram_cases,
+				    ARRAY_SIZE(hmm_to_ram_cases), hmmk_desc);
 	return 0;
 }
 
 static void hmm_migrate_device_pte_thp_cpu_fault(struct kunit *test)
 {
-	const unsigned long *mode = test->param_value;
-	const unsigned long fault = 5, n = 16;
+	const struct hmm_to_ram_case *c = test->param_value;
+	const unsigned long fault = 5, n = c->npages;
 	struct hmmk *ctx = test->priv;
+	unsigned long addr, first, i;
 	struct vm_area_struct *vma;
-	unsigned long addr, i;
 	struct page *page;
 	bool one_vma;
 
 	addr = hmmk_device_thp(ctx, false);
-	hmmk_mprotect(ctx, addr, n, PROT_READ);
-	hmmk_mprotect(ctx, addr, n, PROT_READ | PROT_WRITE);
+	hmmk_mprotect(ctx, addr, 16, PROT_READ);
+	hmmk_mprotect(ctx, addr, 16, PROT_READ | PROT_WRITE);
 	mmap_read_lock(ctx->mm);
 	vma = vma_lookup(ctx->mm, addr);
 	one_vma = vma && vma->vm_end - addr >= PMD_SIZE;
@@ -675,15 +679,16 @@ static void hmm_migrate_device_pte_thp_cpu_fault(struct kunit *test)
 					     HMMK_PTE_DEVICE), HMMK_PMD_PAGES);
 	page = hmmk_page(ctx, addr + fault * PAGE_SIZE);
 	KUNIT_ASSERT_TRUE(test, page && folio_test_large(page_folio(page)));
-	ctx->to_ram_flags = *mode;
+	ctx->to_ram_flags = c->flags;
 	ctx->to_ram_npages = n;
+	first = ALIGN_DOWN(fault, n);	/* as hmmk_dev_migrate_to_ram() */
 
 	KUNIT_EXPECT_EQ(test, hmmk_peek(ctx, addr + fault * PAGE_SIZE),
 			hmmk_tag(ctx, addr + fault * PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, ctx->to_ram_calls, 1);
 	KUNIT_EXPECT_EQ(test, ctx->to_ram_cpages, n);
 	KUNIT_EXPECT_EQ(test, ctx->to_ram_unlocked, 0);
-	for (i = 0; i < n; i++)
+	for (i = first; i < first + n; i++)
 		KUNIT_EXPECT_EQ_MSG(test, hmmk_pte(ctx, addr + i * PAGE_SIZE),
 				    HMMK_PTE_PRESENT, "page %lu", i);
 	KUNIT_EXPECT_EQ(test, hmmk_count_pte(ctx, addr, HMMK_PMD_PAGES,
@@ -789,7 +794,7 @@ static struct kunit_case hmm_migrate_device_test_cases[] = {
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp, hmmk_vias),
 	HMMK_CASE_PARAMS(hmm_migrate_device_thp_rdonly, hmmk_vias),
 	KUNIT_CASE(hmm_migrate_device_thp_cpu_fault),
-	HMMK_CASE_PARAMS(hmm_migrate_device_pte_thp_cpu_fault, hmm_to_ram_modes),
+	HMMK_CASE_PARAMS(hmm_migrate_device_pte_thp_cpu_fault, hmm_to_ram_cases),
 	KUNIT_CASE(hmm_migrate_foreign_device_thp),
 	KUNIT_CASE(hmm_migrate_device_thp_refuses),
 	{}
